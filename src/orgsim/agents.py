@@ -1,0 +1,85 @@
+"""Thin Mesa agents: views on the model's numpy state.
+
+An ``Employee`` or ``Customer`` holds only its row index; every attribute is
+read from (and written to) the arrays in ``model.workforce`` or
+``model.market``. So ``model.agents``, AgentSet selections such as
+``model.agents_by_type[Employee].select(lambda e: e.is_multiplier)`` and
+per-agent inspection work, while the mechanisms stay vectorised.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import mesa
+
+from orgsim import departments as dep
+
+_STATUS = ("prospect", "active", "lost")
+
+
+def _view(population: str, field: str, convert: Any) -> property:
+    def get(self) -> Any:
+        return convert(getattr(getattr(self.model, population), field)[self.index])
+
+    def set_(self, value: Any) -> None:
+        getattr(getattr(self.model, population), field)[self.index] = value
+
+    return property(get, set_, doc=f"View on model.{population}.{field}[index].")
+
+
+class Employee(mesa.Agent):
+    """One employee: a row of ``model.workforce``."""
+
+    def __init__(self, model: mesa.Model, index: int) -> None:
+        super().__init__(model)
+        self.index = index
+
+    attitude = _view("workforce", "attitude", float)
+    engagement = _view("workforce", "engagement", float)
+    alignment = _view("workforce", "alignment", float)
+    performance = _view("workforce", "performance", float)
+    responsibility = _view("workforce", "responsibility", float)
+    is_leader = _view("workforce", "is_leader", bool)
+    is_head = _view("workforce", "is_head", bool)
+    is_customer_contact = _view("workforce", "is_customer_contact", bool)
+    is_multiplier = _view("workforce", "is_multiplier", bool)
+    is_knowledge_carrier = _view("workforce", "is_knowledge_carrier", bool)
+
+    @property
+    def department(self) -> str:
+        return dep.NAMES[self.model.workforce.department[self.index]]
+
+    @property
+    def knowledge(self) -> float:
+        """Share of the true customer needs this employee believes correctly."""
+        beliefs = self.model.workforce.beliefs[self.index]
+        return float((beliefs == self.model.firm.true_needs).mean())
+
+    def __repr__(self) -> str:
+        return f"Employee({self.index}, {self.department}, attitude={self.attitude:+.2f})"
+
+
+class Customer(mesa.Agent):
+    """One customer: a row of ``model.market``."""
+
+    def __init__(self, model: mesa.Model, index: int) -> None:
+        super().__init__(model)
+        self.index = index
+
+    satisfaction = _view("market", "satisfaction", float)
+    expectation = _view("market", "expectation", float)
+    ad_fatigue = _view("market", "ad_fatigue", float)
+
+    @property
+    def status(self) -> str:
+        return _STATUS[self.model.market.status[self.index]]
+
+    @property
+    def perception(self) -> str:
+        threshold = self.model.params.perception_threshold
+        s = self.satisfaction
+        return "positive" if s > threshold else "negative" if s < -threshold else "neutral"
+
+    def __repr__(self) -> str:
+        return f"Customer({self.index}, {self.status}, {self.perception})"

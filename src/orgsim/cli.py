@@ -1,0 +1,223 @@
+"""The ``orgsim`` command line.
+
+    orgsim run SCENARIO [--steps N] [--seed S] [--set KEY=VALUE ...] [--out DIR] [--format parquet|csv]
+    orgsim validate FILE
+    orgsim params
+    orgsim scenarios
+    orgsim docs [--check]
+    orgsim experiment FILE [--workers N] [--scheduler ADDRESS] [--out DIR] [--fresh]
+    orgsim report DIR
+    orgsim ui [--host H] [--port P]
+
+A user's mistake prints one line naming the file, the key and what is
+allowed, and exits with status 2; nothing is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+import time
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from orgsim import __version__
+from orgsim.errors import UserError
+
+SUMMARY_COLUMNS = (
+    "mean_attitude", "share_supporters", "knowledge_reach", "offer_fit", "trust_sales_in_marketing",
+    "service_quality", "active_customers", "lost_customers", "net_promoter_score", "revenue",
+)
+
+
+def parse_assignments(assignments: list[str]) -> dict[str, Any]:
+    """``["silo_strength=0.3", "customer_network=complete"]`` -> typed values (TOML syntax)."""
+    values: dict[str, Any] = {}
+    for item in assignments:
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip():
+            raise UserError(f"--set {item!r}: expected KEY=VALUE, e.g. --set silo_strength=0.3")
+        try:
+            value = tomllib.loads(f"v = {text}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = text  # a bare word such as `complete` is a string
+        values[key.strip()] = value
+    return values
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    import pandas as pd
+    from mesa import __version__ as mesa_version
+
+    from orgsim import scenario as scenarios
+    from orgsim.io import write_json, write_table
+
+    scenario = scenarios.load(args.scenario)
+    overrides = parse_assignments(args.set or [])
+    if args.steps is not None:
+        overrides["steps"] = args.steps
+    if args.seed is not None:
+        overrides["seed"] = args.seed
+    if overrides:
+        scenario = scenario.with_overrides(overrides)
+    out = Path(args.out) if args.out else Path("results") / "runs" / f"{scenario.name}_seed{scenario.seed}"
+
+    started = time.perf_counter()
+    model = scenario.model()
+    frame = model.run(scenario.steps, progress=True)
+    elapsed = time.perf_counter() - started
+
+    table = out / ("timeseries.csv" if args.format == "csv" else "timeseries.parquet")
+    write_table(table, frame)
+    write_json(out / "run.json", {
+        "scenario": scenario.name,
+        "scenario_file": str(scenario.path),
+        "seed": scenario.seed,
+        "steps": scenario.steps,
+        "parameters": scenario.params.model_dump(),
+        "overrides": scenario.overrides,
+        "interventions": model.applied_interventions,
+        "orgsim_version": __version__,
+        "mesa_version": mesa_version,
+        "python_version": platform.python_version(),
+        "elapsed_seconds": round(elapsed, 3),
+    })
+    final = frame.iloc[-1]
+    summary = pd.DataFrame({"week 0": frame.iloc[0][list(SUMMARY_COLUMNS)],
+                            f"week {int(final['step'])}": final[list(SUMMARY_COLUMNS)]})
+    print(f"{scenario.name} (seed {scenario.seed}, {scenario.steps} weeks, {elapsed:.2f} s)")
+    print(summary.to_string(float_format=lambda v: f"{v:,.3f}"))
+    print(f"wrote {table} and {out / 'run.json'}")
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from orgsim import scenario as scenarios
+
+    path = Path(args.file)
+    if path.is_file() and _looks_like_experiment(path):
+        from orgsim.experiment import load_experiment
+
+        experiment = load_experiment(path)
+        print(f"{path}: valid experiment, {experiment.n_runs} runs")
+        return 0
+    scenario = scenarios.load(path)
+    print(f"{path}: valid scenario {scenario.name!r}, {scenario.steps} weeks, seed {scenario.seed}, "
+          f"{len(scenario.interventions)} interventions")
+    return 0
+
+
+def _looks_like_experiment(path: Path) -> bool:
+    try:
+        return "scenarios" in tomllib.loads(path.read_text())
+    except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError):
+        return False
+
+
+def _cmd_params(args: argparse.Namespace) -> int:
+    from orgsim.parameters import GROUPS, parameters_in_group
+
+    for group, title in GROUPS.items():
+        print(f"\n{title} [{group}]")
+        for p in parameters_in_group(group):
+            print(f"  {p.name:<28} {p.default!s:<18} {p.describe_range():<34} {p.unit}")
+            print(f"      {p.help} ({p.claim})" if p.claim else f"      {p.help}")
+    return 0
+
+
+def _cmd_scenarios(args: argparse.Namespace) -> int:
+    from orgsim import scenario as scenarios
+
+    for s in scenarios.presets():
+        print(f"  {s.name:<30} {s.description}")
+    return 0
+
+
+def _cmd_docs(args: argparse.Namespace) -> int:
+    from orgsim import docs
+
+    return docs.main(check=args.check)
+
+
+def _cmd_experiment(args: argparse.Namespace) -> int:
+    from orgsim.experiment import run_experiment
+
+    run_experiment(args.file, workers=args.workers, scheduler=args.scheduler,
+                   out=args.out, fresh=args.fresh)
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from orgsim.report import write_report
+
+    path = write_report(Path(args.dir))
+    print(f"wrote {path}")
+    return 0
+
+
+def _cmd_ui(args: argparse.Namespace) -> int:
+    from orgsim.ui.serve import serve
+
+    return serve(host=args.host, port=args.port)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="orgsim", description="Simulate marketing inside a firm and its market.")
+    parser.add_argument("--version", action="version", version=f"orgsim {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run one scenario and write its weekly timeseries")
+    run.add_argument("scenario", help="scenario file or preset name (see `orgsim scenarios`)")
+    run.add_argument("--steps", type=int, help="weeks to simulate (default: the scenario's)")
+    run.add_argument("--seed", type=int, help="random seed (default: the scenario's)")
+    run.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a parameter (repeatable)")
+    run.add_argument("--out", help="output folder (default: results/runs/<scenario>_seed<seed>)")
+    run.add_argument("--format", choices=("parquet", "csv"), default="parquet")
+    run.set_defaults(handler=_cmd_run)
+
+    validate = sub.add_parser("validate", help="check a scenario or experiment file without running it")
+    validate.add_argument("file")
+    validate.set_defaults(handler=_cmd_validate)
+
+    sub.add_parser("params", help="list every parameter").set_defaults(handler=_cmd_params)
+    sub.add_parser("scenarios", help="list the preset scenarios").set_defaults(handler=_cmd_scenarios)
+
+    docs = sub.add_parser("docs", help="regenerate the parameter table in docs/model.md")
+    docs.add_argument("--check", action="store_true", help="fail if the committed table is stale")
+    docs.set_defaults(handler=_cmd_docs)
+
+    experiment = sub.add_parser("experiment", help="run a batch experiment (resumable)")
+    experiment.add_argument("file")
+    experiment.add_argument("--workers", type=int, help="local worker processes (default: all cores)")
+    experiment.add_argument("--scheduler", help="address of a Dask scheduler, e.g. tcp://127.0.0.1:8786")
+    experiment.add_argument("--out", help="results folder (default: results/<experiment>)")
+    experiment.add_argument("--fresh", action="store_true", help="start over in an empty folder")
+    experiment.set_defaults(handler=_cmd_experiment)
+
+    report = sub.add_parser("report", help="write a statistical report of an experiment's results")
+    report.add_argument("dir")
+    report.set_defaults(handler=_cmd_report)
+
+    ui = sub.add_parser("ui", help="start the browser UI")
+    ui.add_argument("--host", default="127.0.0.1")
+    ui.add_argument("--port", type=int, default=8765)
+    ui.set_defaults(handler=_cmd_ui)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except UserError as error:
+        print(f"orgsim: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("orgsim: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

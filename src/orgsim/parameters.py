@@ -1,0 +1,245 @@
+"""Every model parameter, declared once.
+
+Each :class:`Param` carries its name, default, allowed range, unit, help text,
+the source claim it models (S-numbers of MODEL_BRIEF) and the mechanism group
+it belongs to. This single table feeds:
+
+* validation (:class:`Parameters`, a pydantic model built from the table),
+* the CLI (``orgsim params``, ``--set KEY=VALUE``),
+* the documentation (``orgsim docs`` writes the table in docs/model.md),
+* the browser UI (one control per parameter, grouped by mechanism).
+
+One step of the model is one week; every rate below is per week.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+
+from orgsim.errors import UserError, did_you_mean
+
+#: Weekly advertising or touchpoint spend that counts as one unit of intensity.
+SPEND_UNIT_EUR = 10_000.0
+
+
+@dataclass(frozen=True)
+class Param:
+    """Declaration of one model parameter."""
+
+    name: str
+    default: float | int | bool | str
+    group: str
+    unit: str
+    help: str
+    claim: str = ""
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[str, ...] | None = None
+
+    @property
+    def kind(self) -> type:
+        return type(self.default)
+
+    def describe_range(self) -> str:
+        """Human-readable description of the allowed values."""
+        if self.kind is bool:
+            return "true or false"
+        if self.choices:
+            return "one of " + ", ".join(f'"{c}"' for c in self.choices)
+        kind = "an integer" if self.kind is int else "a number"
+        return f"{kind} in [{self.low:g}, {self.high:g}]"
+
+
+def _p(name, default, group, unit, help, claim="", low=None, high=None, choices=None) -> Param:
+    return Param(name, default, group, unit, help, claim, low, high, choices)
+
+
+#: Mechanism groups in the order the model applies them (see OrgModel.step).
+GROUPS: dict[str, str] = {
+    "firm": "Firm and market size, departments, internal network",
+    "attitude": "Attitude diffusion with multipliers (mechanism 1)",
+    "knowledge": "Knowledge chain and organisational learning (mechanism 2)",
+    "trust": "Evidence-based trust between departments (mechanism 3)",
+    "coordination": "Hand-offs between departments (mechanism 4)",
+    "quality": "Weakest-link service quality (mechanism 5)",
+    "marketing_mix": "Advertising against personal touchpoints (mechanism 6)",
+    "customers": "Customer experience and the external chain (mechanism 7)",
+    "recognition": "Recognition and freedom (mechanism 8)",
+}
+
+PARAMETERS: tuple[Param, ...] = (
+    # --- firm and market ---------------------------------------------------
+    _p("n_employees", 200, "firm", "employees", "Number of employees across the seven departments.", "S1.3", 14, 100_000),
+    _p("n_customers", 5000, "firm", "customers", "Size of the market: prospects + active + lost customers.", "S0.4", 10, 10_000_000),
+    _p("initial_active_share", 0.2, "firm", "share", "Share of the market that is an active customer at week 0.", "S0.1", 0.0, 1.0),
+    _p("silo_strength", 0.5, "firm", "0-1", "How closed departments are: 0 = cross-department ties as dense as allowed by cross_department_degree, 1 = none.", "S2.1, S2.5", 0.0, 1.0),
+    _p("within_department_degree", 6.0, "firm", "ties per employee", "Mean number of communication ties to colleagues in the same department.", "S2.1", 0.0, 100.0),
+    _p("cross_department_degree", 4.0, "firm", "ties per employee", "Mean number of ties to other departments when silo_strength = 0.", "S2.1, S4.2", 0.0, 100.0),
+    _p("initial_attitude_mean", -0.2, "firm", "-1..1", "Mean attitude toward marketing at week 0 (-1 resistance, +1 support).", "S0.1", -1.0, 1.0),
+    _p("initial_attitude_spread", 0.3, "firm", "-1..1", "Standard deviation of initial attitudes around the department mean.", "S0.1", 0.0, 1.0),
+    _p("left_brain_scepticism", 0.3, "firm", "-1..1", "Extra initial scepticism of R&D and controlling.", "S1.9", 0.0, 1.0),
+    _p("leader_attitude", 0.0, "firm", "-1..1", "Attitude of the managing director, the strongest multiplier.", "S0.2", -1.0, 1.0),
+    _p("performance_mean", 0.75, "firm", "0-1", "Mean individual performance (capability) of employees.", "S1.3", 0.05, 0.95),
+    # --- mechanism 1: attitude ----------------------------------------------
+    _p("enable_attitude", True, "attitude", "switch", "Attitudes diffuse on the internal network (Friedkin-Johnsen).", "S0.2, S1.8"),
+    _p("attitude_anchoring", 0.2, "attitude", "0-1", "Weight of an employee's prior view each week (1 - susceptibility).", "S0.1, S1.8", 0.0, 1.0),
+    _p("multiplier_weight", 4.0, "attitude", "x colleague", "Influence of a multiplier relative to an ordinary colleague.", "S0.2", 1.0, 100.0),
+    _p("leader_weight", 10.0, "attitude", "x colleague", "Influence of the leader relative to an ordinary colleague.", "S0.2", 1.0, 100.0),
+    _p("multiplier_share", 0.0, "attitude", "share", "Share of employees appointed multipliers at week 0, the most responsible first.", "S0.2", 0.0, 0.5),
+    _p("multiplier_conviction", 0.8, "attitude", "-1..1", "Attitude (and anchor) of an appointed multiplier.", "S0.2", -1.0, 1.0),
+    _p("success_weight", 0.05, "attitude", "per week", "Attitude shift per week per unit of visible success (net promoter score / 100).", "S0.3, S0.5", 0.0, 1.0),
+    _p("results_visibility", 0.3, "attitude", "0-1", "How far results are measured and made visible to staff.", "S0.5", 0.0, 1.0),
+    _p("supporter_threshold", 0.2, "attitude", "-1..1", "Attitude above which an employee counts as a supporter (below minus it: a resister).", "S0.1", 0.0, 1.0),
+    # --- mechanism 2: knowledge ----------------------------------------------
+    _p("enable_knowledge", True, "knowledge", "switch", "Internal knowledge chain and March (1991) organisational learning.", "S0.3, S4.2, S1.6"),
+    _p("need_dimensions", 30, "knowledge", "dimensions", "Number m of dimensions of the customers' true needs.", "S0.3", 1, 500),
+    _p("initial_code_defined", 0.6, "knowledge", "share", "Share of need dimensions the firm's code (official offer) takes a position on at week 0; each is right with probability 1/2.", "S4.3", 0.0, 1.0),
+    _p("contact_learning_rate", 0.05, "knowledge", "per dimension per week", "Probability that an engaged customer-contact employee learns a true need.", "S0.3", 0.0, 1.0),
+    _p("knowledge_diffusion_rate", 0.1, "knowledge", "per dimension per week", "Probability that an employee adopts the view of colleagues on a dimension.", "S0.3, S4.2", 0.0, 1.0),
+    _p("carriers_per_department", 0, "knowledge", "employees", "Knowledge carriers appointed per department at week 0.", "S0.3", 0, 50),
+    _p("carrier_weight", 4.0, "knowledge", "x colleague", "Weight of a knowledge carrier when passing beliefs on.", "S0.3", 1.0, 100.0),
+    _p("socialisation_rate", 0.1, "knowledge", "per dimension per week", "March's p1: probability that an employee adopts the code where they differ.", "S1.8", 0.0, 1.0),
+    _p("code_learns_from", "offer_departments", "knowledge", "-", "Whose knowledge the code learns from: the departments that build the offer (management, marketing, R&D), or everyone as in March (1991).", "S4.2, S1.6", choices=("offer_departments", "everyone")),
+    _p("code_learning_rate", 0.5, "knowledge", "per dimension per week", "March's p2: rate at which the code adopts the majority view of those who know more.", "S1.6", 0.0, 1.0),
+    _p("market_turbulence", 0.01, "knowledge", "per dimension per week", "Probability that a true customer need flips (market drift).", "S0.4", 0.0, 1.0),
+    # --- mechanism 3: trust --------------------------------------------------
+    _p("enable_trust", True, "trust", "switch", "Beta-reputation trust between departments.", "S3.1-S3.4"),
+    _p("marketing_advocacy", 0.4, "trust", "probability per week", "Marketing represents sales' interests to management and shares successes and failures.", "S3.2a", 0.0, 1.0),
+    _p("marketing_support", 0.4, "trust", "probability per week", "Marketing supports sales with time, extra miles, equal treatment and coaching.", "S3.2b, S3.3", 0.0, 1.0),
+    _p("marketing_buffering", 0.4, "trust", "probability per week", "Marketing buffers pressure from the top while giving leaders a true picture.", "S3.2c", 0.0, 1.0),
+    _p("trust_forgetting", 0.05, "trust", "per week", "Share of past evidence forgotten each week (Josang & Ismail forgetting).", "S2.4", 0.0, 1.0),
+    _p("trust_loss_weight", 3.0, "trust", "x positive", "A negative observation counts this many times a positive one: trust is lost fast, rebuilt slowly.", "S2.4", 1.0, 20.0),
+    _p("initial_trust", 0.5, "trust", "0-1", "Expected trust between departments at week 0.", "S2.1", 0.01, 0.99),
+    _p("initial_trust_evidence", 4.0, "trust", "observations", "Pseudo-observations behind the initial trust (0 = uniform beta prior).", "S3.1", 0.0, 1000.0),
+    # --- mechanism 4: coordination -------------------------------------------
+    _p("enable_coordination", True, "coordination", "switch", "Orders cross departments; hand-offs fail or are duplicated.", "S2.5, S3.1"),
+    _p("order_rate", 0.25, "coordination", "orders per customer per week", "Probability that an active customer orders (or needs service) in a week.", "S1.3", 0.0, 1.0),
+    _p("order_value", 250.0, "coordination", "EUR per order", "Revenue of one order.", "S3.4", 0.0, 1e7),
+    _p("handoff_base_failure", 0.01, "coordination", "probability per hand-off", "Failure probability of a hand-off without silos or distrust.", "S2.5", 0.0, 1.0),
+    _p("handoff_silo_failure", 0.08, "coordination", "probability per hand-off", "Added failure probability at silo_strength = 1.", "S2.5", 0.0, 1.0),
+    _p("handoff_distrust_failure", 0.08, "coordination", "probability per hand-off", "Added failure probability when the receiving department has no trust in the sender.", "S3.1", 0.0, 1.0),
+    _p("duplicate_work_rate", 0.2, "coordination", "probability per hand-off", "Probability of duplicated work at full silo and full distrust.", "S2.5, S3.1", 0.0, 1.0),
+    _p("duplicate_capacity_cost", 1.0, "coordination", "share of capacity", "Capacity lost per unit share of duplicated hand-offs.", "S2.5", 0.0, 5.0),
+    # --- mechanism 5: quality -------------------------------------------------
+    _p("enable_quality", True, "quality", "switch", "Service quality is a weakest-link aggregate over the employees involved (off: quality = 1).", "S1.3, S1.4"),
+    _p("weakest_link_weight", 0.5, "quality", "0-1", "Weight of the weakest team member in an order's quality (rest: the team mean).", "S1.4", 0.0, 1.0),
+    _p("alignment_rate", 0.05, "quality", "per week", "Speed at which customer orientation follows attitude toward marketing.", "S1.2, S1.8", 0.0, 1.0),
+    # --- mechanism 6: marketing mix --------------------------------------------
+    _p("enable_marketing_mix", True, "marketing_mix", "switch", "Advertising raises expectations and fatigue; touchpoints build bonds.", "S2.2-S2.4"),
+    _p("marketing_budget", 10_000.0, "marketing_mix", "EUR per week", "Weekly marketing budget.", "S2.2", 0.0, 1e9),
+    _p("ad_share", 0.5, "marketing_mix", "share", "Share of the budget spent on mass advertising; the rest goes to personal touchpoints.", "S2.2, S2.3", 0.0, 1.0),
+    _p("ad_conversion", 0.002, "marketing_mix", "per week per 10k EUR", "Probability that an unshielded prospect converts from advertising, per 10,000 EUR of weekly ad spend (Bass p).", "S2.2", 0.0, 1.0),
+    _p("ad_fatigue_gain", 0.04, "marketing_mix", "per week per 10k EUR", "Growth of ad fatigue per unit of ad spend.", "S2.2", 0.0, 1.0),
+    _p("ad_fatigue_recovery", 0.05, "marketing_mix", "per week", "Share of ad fatigue that wears off each week.", "S2.2", 0.0, 1.0),
+    _p("shield_threshold", 0.6, "marketing_mix", "0-1", "Ad fatigue above which a customer shields against advertising.", "S2.2", 0.0, 1.0),
+    _p("expectation_base", 0.65, "marketing_mix", "experience units", "Expectation of a customer before any advertising promise.", "S0.6", 0.0, 2.0),
+    _p("ad_hype", 0.2, "marketing_mix", "per 10k EUR", "Expectation raised per unit of ad spend when promises are not tied to the purpose.", "S2.2, S4.5", 0.0, 2.0),
+    _p("purpose_clarity", 0.5, "marketing_mix", "0-1", "How well marketers know the firm's purpose: promises match the real offer.", "S4.3, S4.5", 0.0, 1.0),
+    _p("touchpoint_reach", 0.1, "marketing_mix", "per week per 10k EUR", "Share of active customers met personally per unit of touchpoint spend.", "S2.3, S2.4", 0.0, 1.0),
+    _p("touchpoint_bonus", 0.3, "marketing_mix", "experience units", "Experience bonus of a personal touchpoint (feeling taken seriously).", "S0.6, S2.4", 0.0, 2.0),
+    # --- mechanism 7: customers -------------------------------------------------
+    _p("enable_experience", True, "customers", "switch", "Customers' satisfaction follows their experience (off: it stays as it started).", "S0.4, S1.5"),
+    _p("enable_referrals", True, "customers", "switch", "Prospects convert through advertising and referrals by delighted customers.", "S0.4"),
+    _p("enable_reviews", True, "customers", "switch", "Dissatisfied customers post negative reviews; many at once make a shitstorm.", "S2.2, S2.5"),
+    _p("enable_churn", True, "customers", "switch", "Active customers leave, negative ones faster.", "S2.5"),
+    _p("customer_network", "clustered", "customers", "-", "Customer social network: clustered strong ties plus random weak ties, or complete (mean field).", "S2.3", choices=("clustered", "complete")),
+    _p("strong_ties", 4, "customers", "ties per customer", "Strong ties per customer (family, close colleagues).", "S2.3", 0, 100),
+    _p("weak_ties", 12.0, "customers", "ties per customer", "Mean weak ties per customer (acquaintances).", "S2.3", 0.0, 1000.0),
+    _p("referral_prob_strong", 0.004, "customers", "per tie per week", "Probability that one delighted customer converts a prospect with a strong tie.", "S0.4, S2.3", 0.0, 1.0),
+    _p("referral_prob_weak", 0.001, "customers", "per tie per week", "Probability that one delighted customer converts a prospect with a weak tie.", "S0.4", 0.0, 1.0),
+    _p("satisfaction_memory", 0.3, "customers", "per order", "Weight of the newest experience in a customer's satisfaction.", "S1.5", 0.0, 1.0),
+    _p("perception_threshold", 0.1, "customers", "experience units", "Satisfaction above which the brand is stored positive (below minus it: negative).", "S1.5", 0.0, 2.0),
+    _p("new_customer_satisfaction", 0.0, "customers", "experience units", "Satisfaction of a customer who has just converted.", "S1.5", -2.0, 2.0),
+    _p("failure_penalty", 0.6, "customers", "experience units", "Experience lost when an order's hand-off fails.", "S2.5", 0.0, 2.0),
+    _p("review_prob", 0.1, "customers", "per negative customer per week", "Probability that a customer with a negative perception posts a public review.", "S2.2", 0.0, 1.0),
+    _p("review_reach", 100.0, "customers", "prospects per review", "Prospects reached by one public review (wider than one referral).", "S2.2", 0.0, 1e6),
+    _p("review_deterrence", 0.5, "customers", "0-1", "Share of conversion lost by a prospect who read a negative review this week.", "S2.2", 0.0, 1.0),
+    _p("shitstorm_threshold", 0.02, "customers", "share of active customers", "Reviews in one week above this share of active customers start a shitstorm.", "S2.5", 0.0, 1.0),
+    _p("shitstorm_weeks", 4, "customers", "weeks", "How long a shitstorm hits acquisition.", "S2.5", 0, 104),
+    _p("shitstorm_penalty", 0.7, "customers", "share", "Share of acquisition lost during a shitstorm.", "S2.5", 0.0, 1.0),
+    _p("churn_base", 0.003, "customers", "per week", "Weekly churn of a customer with a neutral or positive perception.", "S2.5", 0.0, 1.0),
+    _p("churn_negative", 0.08, "customers", "per week", "Weekly churn of a customer with a negative perception.", "S2.5", 0.0, 1.0),
+    # --- mechanism 8: recognition -------------------------------------------------
+    _p("enable_recognition", True, "recognition", "switch", "Recognition raises engagement; the overlooked disengage and lower their support.", "S1.7, S0.5"),
+    _p("recognition_rate", 0.1, "recognition", "share per week", "Share of employees whose contribution is recognised each week.", "S1.7", 0.0, 1.0),
+    _p("freedom", 0.5, "recognition", "0-1", "Room and culture to develop ideas: the engagement a recognised employee tends to.", "S0.5", 0.0, 1.0),
+    _p("engagement_rate", 0.1, "recognition", "per week", "Speed at which engagement follows recognition.", "S1.7", 0.0, 1.0),
+    _p("overlooked_penalty", 0.02, "recognition", "per week", "Attitude lost per week by an overlooked employee while the firm shows success.", "S1.7", 0.0, 1.0),
+)
+
+PARAMS_BY_NAME: dict[str, Param] = {p.name: p for p in PARAMETERS}
+
+
+def _field(param: Param) -> tuple[Any, Any]:
+    """The pydantic (type, Field) pair for one declaration."""
+    from typing import Literal
+
+    if param.choices:
+        annotation: Any = Literal[param.choices]  # type: ignore[valid-type]
+    else:
+        annotation = param.kind
+    return (
+        annotation,
+        Field(
+            default=param.default,
+            ge=param.low,
+            le=param.high,
+            description=param.help,
+            strict=None if param.choices else True,  # no silent casts: "0.5" is not a number
+        ),
+    )
+
+
+class _Base(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=False)
+
+
+#: The validated parameter set of one run (immutable; use ``.replace``).
+Parameters: type[BaseModel] = create_model(  # type: ignore[call-overload]
+    "Parameters",
+    __base__=_Base,
+    **{p.name: _field(p) for p in PARAMETERS},
+)
+
+
+def _replace(self: BaseModel, **changes: Any) -> BaseModel:
+    """A validated copy with some parameters changed."""
+    return make_parameters({**self.model_dump(), **changes})
+
+
+Parameters.replace = _replace  # type: ignore[attr-defined]
+
+
+def _reject_bool_as_number(values: dict[str, Any], source: str) -> None:
+    # pydantic's float fields accept True/False as 1/0; a user who writes
+    # `silo_strength = true` has made a mistake we should name.
+    for key, value in values.items():
+        param = PARAMS_BY_NAME.get(key)
+        if param and param.kind in (int, float) and isinstance(value, bool):
+            raise UserError(f"{source}: {key} = {value!r} is a boolean; allowed: {param.describe_range()}")
+
+
+def make_parameters(values: dict[str, Any] | None = None, source: str = "parameters") -> Any:
+    """Validate ``values`` against the declarations; raise UserError naming source and key."""
+    values = dict(values or {})
+    for key in values:
+        if key not in PARAMS_BY_NAME:
+            raise UserError(f"{source}: unknown parameter {key!r}{did_you_mean(key, PARAMS_BY_NAME)}")
+    _reject_bool_as_number(values, source)
+    try:
+        return Parameters(**values)
+    except ValidationError as error:
+        first = error.errors()[0]
+        key = str(first["loc"][0]) if first["loc"] else "?"
+        param = PARAMS_BY_NAME.get(key)
+        allowed = param.describe_range() if param else first["msg"]
+        raise UserError(
+            f"{source}: {key} = {first.get('input')!r} is not allowed; allowed: {allowed}"
+        ) from None
+
+
+def parameters_in_group(group: str) -> list[Param]:
+    return [p for p in PARAMETERS if p.group == group]

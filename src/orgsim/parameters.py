@@ -161,7 +161,7 @@ PARAMETERS: tuple[Param, ...] = (
     _p("shitstorm_weeks", 4, "customers", "weeks", "How long a shitstorm hits acquisition.", "S2.5", 0, 104),
     _p("shitstorm_penalty", 0.7, "customers", "share", "Share of acquisition lost during a shitstorm.", "S2.5", 0.0, 1.0),
     _p("churn_base", 0.003, "customers", "per week", "Weekly churn of a customer with a neutral or positive perception.", "S2.5", 0.0, 1.0),
-    _p("churn_negative", 0.08, "customers", "per week", "Weekly churn of a customer with a negative perception.", "S2.5", 0.0, 1.0),
+    _p("churn_negative", 0.04, "customers", "per week", "Weekly churn of a customer with a negative perception.", "S2.5", 0.0, 1.0),
     # --- mechanism 8: recognition -------------------------------------------------
     _p("enable_recognition", True, "recognition", "switch", "Recognition raises engagement; the overlooked disengage and lower their support.", "S1.7, S0.5"),
     _p("recognition_rate", 0.1, "recognition", "share per week", "Share of employees whose contribution is recognised each week.", "S1.7", 0.0, 1.0),

@@ -1,0 +1,86 @@
+"""The CLI as a user runs it: a real subprocess, exit codes and files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+REQUIRED = ["step", "mean_attitude", "share_supporters", "share_resisters", "knowledge_reach", "offer_fit",
+            "trust_sales_in_marketing", "handoff_failures", "duplicate_work", "service_quality", "prospects",
+            "active_customers", "lost_customers", "share_positive", "share_neutral", "share_negative",
+            "net_promoter_score", "referrals", "negative_reviews", "shitstorm", "ad_fatigue", "revenue",
+            "marketing_spend"]
+
+
+def orgsim(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "orgsim.cli", *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_run_writes_timeseries_and_metadata(tmp_path):
+    result = orgsim("run", "scenarios/siloed.toml", "--steps", "12", "--seed", "5", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    frame = pd.read_parquet(tmp_path / "timeseries.parquet")
+    assert set(REQUIRED) <= set(frame.columns) and len(frame) == 13
+    meta = json.loads((tmp_path / "run.json").read_text())
+    assert meta["seed"] == 5 and meta["steps"] == 12 and meta["parameters"]["silo_strength"] == 0.85
+    assert meta["orgsim_version"] and meta["elapsed_seconds"] >= 0
+    assert "mean_attitude" in result.stdout
+
+
+def test_run_is_reproducible_from_the_shell(tmp_path):
+    for name in ("a", "b"):
+        assert orgsim("run", "multiplier_led", "--steps", "15", "--out", str(tmp_path / name)).returncode == 0
+    a = pd.read_parquet(tmp_path / "a" / "timeseries.parquet")
+    b = pd.read_parquet(tmp_path / "b" / "timeseries.parquet")
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+
+
+def test_set_and_csv(tmp_path):
+    result = orgsim("run", "base", "--steps", "3", "--set", "silo_strength=0.1",
+                    "--set", "customer_network=complete", "--format", "csv", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "timeseries.csv").exists()
+    assert json.loads((tmp_path / "run.json").read_text())["parameters"]["customer_network"] == "complete"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "sileod"], 'did you mean "siloed"'),
+        (["run", "siloed", "--set", "silo_stregth=0.2"], 'did you mean "silo_strength"'),
+        (["run", "siloed", "--set", "silo_strength=2"], "allowed: a number in [0, 1]"),
+        (["run", "siloed", "--set", "nonsense"], "expected KEY=VALUE"),
+        (["run", "siloed_turnaround", "--steps", "10"], "past the end"),
+        (["run", "missing.toml"], "no such file"),
+        (["validate", "missing.toml"], "no such file"),
+    ],
+)
+def test_user_mistakes_exit_2_with_one_clear_line(tmp_path, args, message):
+    result = orgsim(*args, "--out", str(tmp_path / "out")) if args[0] == "run" else orgsim(*args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_malformed_file(tmp_path):
+    bad = tmp_path / "broken.toml"
+    bad.write_text("[parameters\n")
+    result = orgsim("validate", str(bad))
+    assert result.returncode == 2 and "broken.toml: malformed TOML" in result.stderr
+
+
+def test_validate_params_scenarios():
+    ok = orgsim("validate", "scenarios/siloed_turnaround.toml")
+    assert ok.returncode == 0 and "2 interventions" in ok.stdout
+    params = orgsim("params")
+    assert "silo_strength" in params.stdout and "S2.1" in params.stdout
+    listing = orgsim("scenarios")
+    assert "multiplier_led" in listing.stdout and "siloed_turnaround" in listing.stdout

@@ -80,8 +80,11 @@ def conversion_probability(
     referral_prob_strong: float,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(probability from advertising, probability from referrals) per prospect."""
-    no_referral = (1.0 - referral_prob_weak) ** weak_count * (1.0 - referral_prob_strong) ** strong_count
-    return ad_pressure, 1.0 - no_referral
+    # (1 - b_w)^j (1 - b_s)^k as one exponential: a single transcendental per prospect
+    log_no_referral = weak_count * np.log1p(-min(referral_prob_weak, 1 - 1e-15)) + strong_count * np.log1p(
+        -min(referral_prob_strong, 1 - 1e-15)
+    )
+    return ad_pressure, -np.expm1(log_no_referral)
 
 
 def review_exposure(n_reviews: int, review_reach: float, n_prospects: int) -> float:

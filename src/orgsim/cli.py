@@ -5,9 +5,6 @@
     orgsim params
     orgsim scenarios
     orgsim docs [--check]
-    orgsim experiment FILE [--workers N] [--scheduler ADDRESS] [--out DIR] [--fresh]
-    orgsim report DIR
-    orgsim ui [--host H] [--port P]
 
 A user's mistake prints one line naming the file, the key and what is
 allowed, and exits with status 2; nothing is written.
@@ -97,23 +94,10 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     from orgsim import scenario as scenarios
 
     path = Path(args.file)
-    if path.is_file() and _looks_like_experiment(path):
-        from orgsim.experiment import load_experiment
-
-        experiment = load_experiment(path)
-        print(f"{path}: valid experiment, {experiment.n_runs} runs")
-        return 0
     scenario = scenarios.load(path)
     print(f"{path}: valid scenario {scenario.name!r}, {scenario.steps} weeks, seed {scenario.seed}, "
           f"{len(scenario.interventions)} interventions")
     return 0
-
-
-def _looks_like_experiment(path: Path) -> bool:
-    try:
-        return "scenarios" in tomllib.loads(path.read_text())
-    except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError):
-        return False
 
 
 def _cmd_params(args: argparse.Namespace) -> int:
@@ -141,28 +125,6 @@ def _cmd_docs(args: argparse.Namespace) -> int:
     return docs.main(check=args.check)
 
 
-def _cmd_experiment(args: argparse.Namespace) -> int:
-    from orgsim.experiment import run_experiment
-
-    run_experiment(args.file, workers=args.workers, scheduler=args.scheduler,
-                   out=args.out, fresh=args.fresh)
-    return 0
-
-
-def _cmd_report(args: argparse.Namespace) -> int:
-    from orgsim.report import write_report
-
-    path = write_report(Path(args.dir))
-    print(f"wrote {path}")
-    return 0
-
-
-def _cmd_ui(args: argparse.Namespace) -> int:
-    from orgsim.ui.serve import serve
-
-    return serve(host=args.host, port=args.port)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="orgsim", description="Simulate marketing inside a firm and its market.")
     parser.add_argument("--version", action="version", version=f"orgsim {__version__}")
@@ -177,7 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--format", choices=("parquet", "csv"), default="parquet")
     run.set_defaults(handler=_cmd_run)
 
-    validate = sub.add_parser("validate", help="check a scenario or experiment file without running it")
+    validate = sub.add_parser("validate", help="check a scenario file without running it")
     validate.add_argument("file")
     validate.set_defaults(handler=_cmd_validate)
 
@@ -188,22 +150,6 @@ def build_parser() -> argparse.ArgumentParser:
     docs.add_argument("--check", action="store_true", help="fail if the committed table is stale")
     docs.set_defaults(handler=_cmd_docs)
 
-    experiment = sub.add_parser("experiment", help="run a batch experiment (resumable)")
-    experiment.add_argument("file")
-    experiment.add_argument("--workers", type=int, help="local worker processes (default: all cores)")
-    experiment.add_argument("--scheduler", help="address of a Dask scheduler, e.g. tcp://127.0.0.1:8786")
-    experiment.add_argument("--out", help="results folder (default: results/<experiment>)")
-    experiment.add_argument("--fresh", action="store_true", help="start over in an empty folder")
-    experiment.set_defaults(handler=_cmd_experiment)
-
-    report = sub.add_parser("report", help="write a statistical report of an experiment's results")
-    report.add_argument("dir")
-    report.set_defaults(handler=_cmd_report)
-
-    ui = sub.add_parser("ui", help="start the browser UI")
-    ui.add_argument("--host", default="127.0.0.1")
-    ui.add_argument("--port", type=int, default=8765)
-    ui.set_defaults(handler=_cmd_ui)
     return parser
 
 

@@ -1,6 +1,7 @@
 """The ``orgsim`` command line.
 
     orgsim run SCENARIO [--steps N] [--seed S] [--set KEY=VALUE ...] [--out DIR] [--format parquet|csv]
+    orgsim compare SCENARIO [SCENARIO ...] [--seed S]
     orgsim validate FILE
     orgsim params
     orgsim scenarios
@@ -90,6 +91,22 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_compare(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from orgsim import scenario as scenarios
+
+    columns = {}
+    for name in args.scenarios:
+        s = scenarios.load(name)
+        if args.seed is not None:
+            s = s.with_overrides({"seed": args.seed})
+        frame = s.model().run(s.steps, progress=True)
+        columns[f"{s.name} (week {s.steps})"] = frame.iloc[-1][list(SUMMARY_COLUMNS)]
+    print(pd.DataFrame(columns).to_string(float_format=lambda v: f"{v:,.3f}"))
+    return 0
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     from orgsim import scenario as scenarios
 
@@ -138,6 +155,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", help="output folder (default: results/runs/<scenario>_seed<seed>)")
     run.add_argument("--format", choices=("parquet", "csv"), default="parquet")
     run.set_defaults(handler=_cmd_run)
+
+    compare = sub.add_parser("compare", help="run scenarios with the same seed and print their final KPIs side by side")
+    compare.add_argument("scenarios", nargs="+", help="scenario files or preset names")
+    compare.add_argument("--seed", type=int, help="seed for all (default: each scenario's)")
+    compare.set_defaults(handler=_cmd_compare)
 
     validate = sub.add_parser("validate", help="check a scenario file without running it")
     validate.add_argument("file")

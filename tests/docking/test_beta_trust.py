@@ -8,8 +8,8 @@ supports sales, so after t weeks r = 2t and s = t. Tolerance: 1e-12.
 
 import pytest
 
-from orgsim import load_scenario
 from orgsim import departments as dep
+from orgsim import load_scenario
 
 
 def test_trust_is_the_beta_mean_week_by_week():

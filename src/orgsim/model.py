@@ -64,7 +64,7 @@ class OrgModel(mesa.Model):
             params = params.replace(**overrides)
         self.params = params
         self.seed = seed
-        self.schedule_interventions = sorted(
+        self.pending_interventions = sorted(
             (dict(i) for i in interventions), key=lambda i: i["week"]
         )
         self.applied_interventions: list[dict[str, Any]] = []
@@ -77,16 +77,13 @@ class OrgModel(mesa.Model):
         self.department_start = np.concatenate([[0], np.cumsum(sizes)[:-1]])
         self.offer_makers = np.isin(self.workforce.department, dep.OFFER_DEPARTMENTS)
 
-        w = self.workforce
+        # Roles at week 0 are the same actions a scenario can take later.
         if params.multiplier_share > 0:
-            w.is_multiplier |= attitude.select_multipliers(
-                w.responsibility, w.is_multiplier, params.multiplier_share
-            )
-            w.attitude[w.is_multiplier & ~w.is_leader] = params.multiplier_conviction
-            w.attitude_anchor[:] = w.attitude
+            actions.appoint_multipliers(self, params.multiplier_share, params.multiplier_conviction)
         if params.carriers_per_department > 0:
             actions.appoint_knowledge_carriers(self, params.carriers_per_department)
         self.refresh_influence()
+        w = self.workforce
 
         self._week_counts: dict[str, float] = dict.fromkeys(
             ("handoff_failures", "duplicate_work", "new_customers", "referrals",
@@ -110,11 +107,6 @@ class OrgModel(mesa.Model):
         )
 
     @property
-    def week(self) -> int:
-        """Weeks simulated so far."""
-        return self.steps
-
-    @property
     def trust_matrix(self) -> np.ndarray:
         """Expected trust, row department in column department."""
         return trust.expected_trust(self.firm.trust_positive, self.firm.trust_negative)
@@ -128,8 +120,8 @@ class OrgModel(mesa.Model):
         self.applied_interventions.append({"week": week, "action": action, "arguments": dict(arguments)})
 
     def _apply_scheduled(self, weeks_done: int) -> None:
-        while self.schedule_interventions and self.schedule_interventions[0]["week"] <= weeks_done:
-            entry = self.schedule_interventions.pop(0)
+        while self.pending_interventions and self.pending_interventions[0]["week"] <= weeks_done:
+            entry = self.pending_interventions.pop(0)
             self._intervene(weeks_done, entry["action"], entry.get("arguments", {}))
 
     # --------------------------------------------------------------------- step

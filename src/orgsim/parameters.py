@@ -196,6 +196,10 @@ def _field(param: Param) -> tuple[Any, Any]:
 class _Base(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=False)
 
+    def replace(self, **changes: Any) -> Any:
+        """A validated copy with some parameters changed."""
+        return make_parameters({**self.model_dump(), **changes})
+
 
 #: The validated parameter set of one run (immutable; use ``.replace``).
 Parameters: type[BaseModel] = create_model(  # type: ignore[call-overload]
@@ -204,13 +208,6 @@ Parameters: type[BaseModel] = create_model(  # type: ignore[call-overload]
     **{p.name: _field(p) for p in PARAMETERS},
 )
 
-
-def _replace(self: BaseModel, **changes: Any) -> BaseModel:
-    """A validated copy with some parameters changed."""
-    return make_parameters({**self.model_dump(), **changes})
-
-
-Parameters.replace = _replace  # type: ignore[attr-defined]
 
 
 def _reject_bool_as_number(values: dict[str, Any], source: str) -> None:

@@ -29,6 +29,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_benchmarks.py
+	$(BIN)/python benchmarks/experiment_benchmark.py 2>/dev/null
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

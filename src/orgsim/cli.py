@@ -6,6 +6,8 @@
     orgsim params
     orgsim scenarios
     orgsim docs [--check]
+    orgsim experiment FILE [--workers N] [--scheduler ADDRESS] [--out DIR] [--fresh]
+    orgsim report DIR
 
 A user's mistake prints one line naming the file, the key and what is
 allowed, and exits with status 2; nothing is written.
@@ -111,10 +113,24 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     from orgsim import scenario as scenarios
 
     path = Path(args.file)
+    if _is_experiment(path):
+        from orgsim.experiment import load_experiment
+
+        experiment = load_experiment(path)
+        print(f"{path}: valid experiment {experiment.name!r}, {experiment.n_runs} runs")
+        return 0
     scenario = scenarios.load(path)
     print(f"{path}: valid scenario {scenario.name!r}, {scenario.steps} weeks, seed {scenario.seed}, "
           f"{len(scenario.interventions)} interventions")
     return 0
+
+
+def _is_experiment(path: Path) -> bool:
+    """Experiment files list ``scenarios``; scenario files never do."""
+    try:
+        return "scenarios" in tomllib.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False  # the scenario loader reports the problem
 
 
 def _cmd_params(args: argparse.Namespace) -> int:
@@ -142,6 +158,21 @@ def _cmd_docs(args: argparse.Namespace) -> int:
     return docs.main(check=args.check)
 
 
+def _cmd_experiment(args: argparse.Namespace) -> int:
+    from orgsim.experiment import run_experiment
+
+    out = run_experiment(args.file, workers=args.workers, scheduler=args.scheduler, out=args.out, fresh=args.fresh)
+    print(f"done: results in {out}; `orgsim report {out}` writes the statistics")
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from orgsim.report import write_report
+
+    print(f"wrote {write_report(Path(args.dir))}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="orgsim", description="Simulate marketing inside a firm and its market.")
     parser.add_argument("--version", action="version", version=f"orgsim {__version__}")
@@ -161,7 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--seed", type=int, help="seed for all (default: each scenario's)")
     compare.set_defaults(handler=_cmd_compare)
 
-    validate = sub.add_parser("validate", help="check a scenario file without running it")
+    validate = sub.add_parser("validate", help="check a scenario or experiment file without running it")
     validate.add_argument("file")
     validate.set_defaults(handler=_cmd_validate)
 
@@ -172,6 +203,17 @@ def build_parser() -> argparse.ArgumentParser:
     docs.add_argument("--check", action="store_true", help="fail if the committed table is stale")
     docs.set_defaults(handler=_cmd_docs)
 
+    experiment = sub.add_parser("experiment", help="run a batch experiment in parallel (resumable)")
+    experiment.add_argument("file", help="experiment file, e.g. experiments/silo_vs_multiplier.toml")
+    experiment.add_argument("--workers", type=int, help="local worker processes (default: all cores)")
+    experiment.add_argument("--scheduler", help="address of a running Dask scheduler, e.g. tcp://127.0.0.1:8786")
+    experiment.add_argument("--out", help="results folder (default: results/<experiment>)")
+    experiment.add_argument("--fresh", action="store_true", help="delete earlier results in the folder and start over")
+    experiment.set_defaults(handler=_cmd_experiment)
+
+    report = sub.add_parser("report", help="write report.md with figures for an experiment's results")
+    report.add_argument("dir", help="results folder, e.g. results/silo_vs_multiplier")
+    report.set_defaults(handler=_cmd_report)
     return parser
 
 

@@ -1,0 +1,152 @@
+"""Batch experiments: validation, determinism across workers and backends, resume."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from orgsim.errors import UserError
+from orgsim.experiment import load_experiment, read_results, run_experiment
+
+ROOT = Path(__file__).resolve().parents[1]
+
+SMALL = """
+scenarios = ["siloed", "multiplier_led"]
+replications = 2
+master_seed = 5
+steps = 12
+record_every = 3
+outputs = ["mean_attitude", "active_customers"]
+
+[grid]
+n_customers = [300]
+silo_strength = [0.2, 0.8]
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "exp.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def data(out: Path) -> pd.DataFrame:
+    _, frame = read_results(out)
+    return frame.sort_values(["run_id", "step"]).reset_index(drop=True)
+
+
+def test_design_and_seeds(tmp_path):
+    experiment = load_experiment(write(tmp_path, SMALL))
+    assert experiment.n_runs == 2 * 2 * 2
+    tasks = experiment.tasks()
+    assert len({t["run_id"] for t in tasks}) == len(tasks)
+    # common random numbers: replication r has the same seed in every scenario and point
+    seeds = {(t["replication"], t["seed"]) for t in tasks}
+    assert len(seeds) == 2
+    assert load_experiment(write(tmp_path, SMALL, "again.toml")).tasks() == tasks
+
+
+def test_rows_have_the_promised_columns(tmp_path):
+    out = run_experiment(write(tmp_path, SMALL), workers=1, out=tmp_path / "r")
+    frame = data(out)
+    assert {"run_id", "scenario", "n_customers", "silo_strength", "seed", "step",
+            "mean_attitude", "active_customers"} <= set(frame.columns)
+    assert sorted(frame["step"].unique()) == [0, 3, 6, 9, 12]
+    assert frame["run_id"].nunique() == 8
+
+
+def test_same_rows_for_one_and_two_workers(tmp_path):
+    spec = write(tmp_path, SMALL)
+    one = data(run_experiment(spec, workers=1, out=tmp_path / "one"))
+    two = data(run_experiment(spec, workers=2, out=tmp_path / "two"))
+    pd.testing.assert_frame_equal(one, two, check_exact=True)
+
+
+def test_dask_backend_gives_identical_rows(tmp_path):
+    from distributed import LocalCluster
+
+    spec = write(tmp_path, SMALL)
+    local = data(run_experiment(spec, workers=1, out=tmp_path / "local"))
+    with LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None,
+                      processes=True) as cluster:
+        remote = data(run_experiment(spec, scheduler=cluster.scheduler_address, out=tmp_path / "dask"))
+    pd.testing.assert_frame_equal(local, remote, check_exact=True)
+
+
+def test_kill_and_resume_loses_and_repeats_nothing(tmp_path):
+    spec = write(tmp_path, SMALL.replace("replications = 2", "replications = 12").replace("steps = 12", "steps = 60"))
+    out = tmp_path / "killed"
+    command = [sys.executable, "-m", "orgsim.cli", "experiment", str(spec), "--workers", "2", "--out", str(out)]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list((out / "runs").glob("*.parquet"))) < 5:
+        time.sleep(0.1)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    finished = {p.name: p.stat().st_mtime_ns for p in (out / "runs").glob("*.parquet")}
+    assert 5 <= len(finished) < 48, "the kill came too late to test a resume"
+
+    resumed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"{len(finished)} already done" in resumed.stdout
+    files = list((out / "runs").glob("*.parquet"))
+    assert len(files) == 48 and not list((out / "runs").glob(".*tmp"))
+    assert all((out / "runs" / name).stat().st_mtime_ns == stamp for name, stamp in finished.items())
+    reference = data(run_experiment(spec, workers=1, out=tmp_path / "reference"))
+    pd.testing.assert_frame_equal(data(out), reference, check_exact=True)
+
+
+def test_changed_file_is_refused_unless_fresh(tmp_path):
+    spec = write(tmp_path, SMALL)
+    out = run_experiment(spec, workers=1, out=tmp_path / "r")
+    spec.write_text(SMALL.replace("replications = 2", "replications = 3"))
+    with pytest.raises(UserError, match="changed since the results"):
+        run_experiment(spec, workers=1, out=out)
+    run_experiment(spec, workers=1, out=out, fresh=True)
+    assert data(out)["run_id"].nunique() == 12
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('scenarios = ["siloed"]\nreplicatons = 3\n', 'did you mean "replications"'),
+        ('scenarios = ["sileod"]\n', 'did you mean "siloed"'),
+        ('scenarios = "siloed"\n', "non-empty list"),
+        ('scenarios = ["siloed"]\nreplications = 0\n', "replications = 0 is not allowed"),
+        ('scenarios = ["siloed"]\noutputs = ["nps"]\n', "unknown output 'nps'"),
+        ('scenarios = ["siloed"]\n[grid]\nsilo_stregth = [0.1]\n', 'did you mean "silo_strength"'),
+        ('scenarios = ["siloed"]\n[grid]\nsilo_strength = [0.1, 3.0]\n', "allowed: a number in [0, 1]"),
+        ('scenarios = ["siloed"]\n[sample]\nmethod = "fast"\nn = 4\n', "one of morris, sobol, latin"),
+        ('scenarios = ["siloed"]\n[sample]\nmethod = "sobol"\nn = 4\n[sample.ranges]\nad_share = [0.0, 2.0]\nfreedom = [0.0, 1.0]\n',
+         "ad_share = [0.0, 2.0] is not allowed"),
+        ('scenarios = ["siloed_turnaround"]\nsteps = 10\n', "past the end"),
+        ('scenarios = ["siloed"\n', "malformed TOML"),
+    ],
+)
+def test_bad_experiment_files(tmp_path, text, message):
+    with pytest.raises(UserError) as error:
+        load_experiment(write(tmp_path, text, "bad.toml"))
+    assert "bad.toml" in str(error.value) and message in str(error.value)
+
+
+def test_bad_file_from_the_shell_writes_nothing(tmp_path):
+    spec = write(tmp_path, 'scenarios = ["sileod"]\n', "bad.toml")
+    result = subprocess.run([sys.executable, "-m", "orgsim.cli", "experiment", str(spec), "--out", str(tmp_path / "o")],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_shipped_experiments_are_valid():
+    sizes = {p.stem: load_experiment(p).n_runs for p in (ROOT / "experiments").glob("*.toml")}
+    assert sizes["silo_vs_multiplier"] == 60
+    assert sizes["silo_multiplier_grid"] == 80
+    assert sizes["sensitivity_morris"] >= 8 * 12

@@ -1,6 +1,5 @@
 # orgsim — two commands set everything up on a fresh machine:
-#   make demo   creates the venv, installs, runs siloed vs multiplier-led and
-#               prints the comparison (the browser UI is not built yet)
+#   make demo   creates the venv, installs, serves the browser UI on http://127.0.0.1:8765
 #   make test   creates the venv, installs, runs the whole test suite
 SHELL := /bin/bash
 VENV := .venv
@@ -11,7 +10,7 @@ PYTHON ?= $(shell for p in python3.12 python3.13 python3.14 python3; do \
 	if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; \
 	then echo $$p; break; fi; done)
 
-.PHONY: demo test bench lint docs figures clean
+.PHONY: demo test bench lint docs figures clean chromium
 
 $(STAMP): pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then \
@@ -22,9 +21,15 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
+	$(BIN)/orgsim ui --host 127.0.0.1 --port 8765
+
+compare: $(STAMP)
 	$(BIN)/orgsim compare siloed multiplier_led siloed_turnaround
 
-test: $(STAMP)
+chromium:
+	@bash scripts/ensure-chromium.sh
+
+test: $(STAMP) chromium
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q
 
 bench: $(STAMP)

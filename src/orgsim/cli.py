@@ -8,6 +8,7 @@
     orgsim docs [--check]
     orgsim experiment FILE [--workers N] [--scheduler ADDRESS] [--out DIR] [--fresh]
     orgsim report DIR
+    orgsim ui [--host H] [--port P]
 
 A user's mistake prints one line naming the file, the key and what is
 allowed, and exits with status 2; nothing is written.
@@ -173,6 +174,12 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_ui(args: argparse.Namespace) -> int:
+    from orgsim.ui.serve import serve
+
+    return serve(host=args.host, port=args.port)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="orgsim", description="Simulate marketing inside a firm and its market.")
     parser.add_argument("--version", action="version", version=f"orgsim {__version__}")
@@ -214,6 +221,11 @@ def build_parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="write report.md with figures for an experiment's results")
     report.add_argument("dir", help="results folder, e.g. results/silo_vs_multiplier")
     report.set_defaults(handler=_cmd_report)
+
+    ui = sub.add_parser("ui", help="serve the browser UI (default http://127.0.0.1:8765)")
+    ui.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
+    ui.add_argument("--port", type=int, default=8765)
+    ui.set_defaults(handler=_cmd_ui)
     return parser
 
 

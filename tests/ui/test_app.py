@@ -1,0 +1,101 @@
+"""The UI as a trainer or student uses it."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from tests.ui.conftest import Session
+
+pytestmark = pytest.mark.browser
+
+
+def chart_sources(session: Session) -> list[str]:
+    return [img.get_attribute("src") for img in session.page.locator("img").all()]
+
+
+def test_page_loads_offline_without_console_errors(session):
+    assert "siloed" in session.status()
+    assert len(chart_sources(session)) >= 4
+    session.screenshot("single_firm")
+    assert session.errors == []
+
+
+def test_step_advances_the_week_and_the_charts_change(session):
+    before = chart_sources(session)
+    session.click("Step")
+    session.wait_week(1)
+    session.page.wait_for_function(f"document.querySelector('img').src !== {before[0]!r}", timeout=10_000)
+    assert chart_sources(session)[0] != before[0]
+
+
+def test_play_keeps_up_with_ten_weeks_per_second_and_pause_stops(session):
+    """At the default 10 weeks/s the model keeps wall-clock pace; a frame that takes
+    longer to draw advances several weeks. Allowance: one frame of drawing (2 s)."""
+    session.click("Play")
+    started = time.time()
+    session.page.wait_for_timeout(6000)
+    session.click("Pause")
+    elapsed = time.time() - started
+    session.page.get_by_role("button", name="Play", exact=True).wait_for(timeout=10_000)
+    session.page.wait_for_timeout(2500)  # the frame in flight finishes drawing
+    paused = session.week()
+    assert paused >= 10 * (elapsed - 2.0), f"{paused} weeks in {elapsed:.1f} s"
+    session.page.wait_for_timeout(1500)
+    assert session.week() == paused
+    session.screenshot("after_play")
+
+
+def test_slider_change_takes_effect_on_reset(session):
+    assert "200 employees" in session.status()
+    session.page.get_by_text("Firm and market size", exact=False).click()
+    thumb = session.page.locator("[role=slider][aria-label=n_employees]")
+    track = session.page.locator(".v-slider").filter(has=thumb)
+    box = track.bounding_box()
+    session.page.mouse.click(box["x"] + box["width"] * 0.3, box["y"] + box["height"] / 2)
+    session.page.get_by_role("button").filter(has_text="Clear overrides (1)").wait_for(timeout=10_000)
+    new_value = int(thumb.get_attribute("aria-valuenow"))
+    assert new_value > 200
+    assert "200 employees" in session.status()  # not before Reset
+    session.click("Reset")
+    session.page.get_by_text(f"{new_value} employees", exact=False).wait_for(timeout=20_000)
+
+
+def test_compare_mode_shows_both_scenarios(session):
+    session.click("Compare")
+    session.page.locator(".status-B").wait_for(timeout=20_000)
+    session.page.wait_for_timeout(2000)  # let the two-firm page finish drawing
+    assert "siloed" in session.status("A") and "multiplier_led" in session.status("B")
+    session.click("Step")
+    session.wait_week(1)
+    session.screenshot("compare")
+
+
+def test_intervention_button_takes_effect(session):
+    assert "multipliers 1 " in session.status()
+    session.click("Appoint multipliers")
+    session.page.wait_for_function("document.querySelector('.status-A').innerText.includes('multipliers 21 ')",
+                                   timeout=10_000)
+    session.click("Step")
+    session.wait_week(1)
+    match = re.search(r"attitude ([+-]\d\.\d\d)", session.status())
+    assert match and float(match.group(1)) > -0.25  # the siloed firm starts near -0.3
+    session.screenshot("intervention")
+
+
+def test_two_sessions_do_not_share_state(browser, server_url):
+    first, second = Session(browser, server_url), Session(browser, server_url)
+    try:
+        first.click("Step")
+        first.wait_week(1)
+        first.click("Step")
+        first.wait_week(2)
+        assert second.week() == 0
+        second.click("Step")
+        second.wait_week(1)
+        assert first.week() == 2
+    finally:
+        first.close()
+        second.close()

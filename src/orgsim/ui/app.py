@@ -128,12 +128,12 @@ def Page() -> None:
                 continue
             frame_done = threading.Event()
 
-            def frame(weeks: int = min(due, MAX_WEEKS_PER_FRAME)) -> None:
+            def frame(weeks: int = min(due, MAX_WEEKS_PER_FRAME), done: threading.Event = frame_done) -> None:
                 try:
                     if playing.value:
                         step(weeks)
                 finally:
-                    frame_done.set()
+                    done.set()
 
             loop.call_soon_threadsafe(frame, context=contextvars.copy_context())
             frame_done.wait()

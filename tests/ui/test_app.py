@@ -32,17 +32,26 @@ def test_step_advances_the_week_and_the_charts_change(session):
 
 
 def test_play_keeps_up_with_ten_weeks_per_second_and_pause_stops(session):
-    """At the default 10 weeks/s the model keeps wall-clock pace; a frame that takes
-    longer to draw advances several weeks. Allowance: one frame of drawing (2 s)."""
+    """At the default 10 weeks/s the model keeps wall-clock pace; when drawing a
+    frame takes longer than a week, a frame advances several weeks. The pace is
+    measured between the first and the last frame seen while playing, so the
+    drawing time itself (which varies with machine load) cancels out."""
     session.click("Play")
-    started = time.time()
-    session.page.wait_for_timeout(6000)
+    seen: list[tuple[float, int]] = []
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        week = session.week()
+        if not seen or week != seen[-1][1]:
+            seen.append((time.time(), week))
+        session.page.wait_for_timeout(100)
     session.click("Pause")
-    elapsed = time.time() - started
+    (t0, w0), (t1, w1) = seen[1], seen[-1]  # seen[0] is week 0, before the first frame
+    assert len(seen) >= 4, f"only {len(seen)} frames in 10 s"
+    pace = (w1 - w0) / (t1 - t0)
+    assert pace >= 8, f"{pace:.1f} weeks per second"
     session.page.get_by_role("button", name="Play", exact=True).wait_for(timeout=10_000)
-    session.page.wait_for_timeout(2500)  # the frame in flight finishes drawing
+    session.page.wait_for_timeout(3000)  # the frame in flight finishes
     paused = session.week()
-    assert paused >= 10 * (elapsed - 2.0), f"{paused} weeks in {elapsed:.1f} s"
     session.page.wait_for_timeout(1500)
     assert session.week() == paused
     session.screenshot("after_play")

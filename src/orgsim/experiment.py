@@ -47,7 +47,7 @@ import pandas as pd
 
 from orgsim import __version__
 from orgsim import scenario as scenarios
-from orgsim.errors import UserError, did_you_mean
+from orgsim.errors import UserError, check_int, check_keys, did_you_mean
 from orgsim.io import write_json, write_table
 from orgsim.outputs import OUTPUT_NAMES
 from orgsim.parameters import PARAMS_BY_NAME
@@ -107,12 +107,6 @@ class Experiment:
 
 
 # ---------------------------------------------------------------- validation
-def _int(value: Any, key: str, where: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise UserError(f"{where}: {key} = {value!r} is not allowed; allowed: an integer in [{low}, {high}]")
-    return value
-
-
 def _param(name: str, where: str):
     if name not in PARAMS_BY_NAME:
         raise UserError(f"{where}: unknown parameter {name!r}{did_you_mean(name, PARAMS_BY_NAME)}")
@@ -136,14 +130,11 @@ def _design(data: dict[str, Any], path: Path, master_seed: int) -> tuple[dict, d
     where = f"{path} [sample]"
     if not isinstance(sample, dict):
         raise UserError(f"{path}: sample must be a [sample] table")
-    for key in sample:
-        if key not in SAMPLE_KEYS:
-            raise UserError(f"{where}: unknown key {key!r}{did_you_mean(key, SAMPLE_KEYS)}; "
-                            f"allowed: {', '.join(sorted(SAMPLE_KEYS))}")
+    check_keys(sample, SAMPLE_KEYS, where)
     method = sample.get("method")
     if method not in METHODS:
         raise UserError(f"{where}: method = {method!r} is not allowed; allowed: one of {', '.join(METHODS)}")
-    n = _int(sample.get("n"), "n", where, 2, 100_000)
+    n = check_int(sample.get("n"), "n", where, 2, 100_000)
     ranges = sample.get("ranges")
     if not isinstance(ranges, dict) or len(ranges) < 2:
         raise UserError(f"{where}: ranges must be a table of at least two parameters, e.g. silo_strength = [0.0, 1.0]")
@@ -162,7 +153,7 @@ def _design(data: dict[str, Any], path: Path, master_seed: int) -> tuple[dict, d
     if method == "morris":
         from SALib.sample import morris
 
-        levels = _int(sample.get("num_levels", 4), "num_levels", where, 2, 100)
+        levels = check_int(sample.get("num_levels", 4), "num_levels", where, 2, 100)
         matrix = morris.sample(problem, n, num_levels=levels, seed=seed)
     elif method == "sobol":
         from SALib.sample import sobol
@@ -191,17 +182,14 @@ def load_experiment(path: str | Path) -> Experiment:
         data = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as error:
         raise UserError(f"{path}: malformed TOML: {error}") from None
-    for key in data:
-        if key not in TOP_LEVEL_KEYS:
-            raise UserError(f"{path}: unknown key {key!r}{did_you_mean(key, TOP_LEVEL_KEYS)}; "
-                            f"allowed: {', '.join(sorted(TOP_LEVEL_KEYS))}")
+    check_keys(data, TOP_LEVEL_KEYS, str(path))
     names = data.get("scenarios")
     if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
         raise UserError(f"{path}: scenarios must be a non-empty list of preset names or files, e.g. [\"siloed\"]")
-    replications = _int(data.get("replications", 10), "replications", str(path), 1, 100_000)
-    master_seed = _int(data.get("master_seed", 0), "master_seed", str(path), 0, 2**63 - 1)
-    steps = _int(data.get("steps", 104), "steps", str(path), 1, scenarios.MAX_STEPS)
-    record_every = _int(data.get("record_every", 1), "record_every", str(path), 1, steps)
+    replications = check_int(data.get("replications", 10), "replications", str(path), 1, 100_000)
+    master_seed = check_int(data.get("master_seed", 0), "master_seed", str(path), 0, 2**63 - 1)
+    steps = check_int(data.get("steps", 104), "steps", str(path), 1, scenarios.MAX_STEPS)
+    record_every = check_int(data.get("record_every", 1), "record_every", str(path), 1, steps)
     outputs = data.get("outputs", list(OUTPUT_NAMES))
     if not isinstance(outputs, list) or not outputs:
         raise UserError(f"{path}: outputs must be a non-empty list of output names")

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from orgsim.errors import UserError, did_you_mean
+from orgsim.errors import UserError, check_int, check_keys, did_you_mean
 from orgsim.mechanisms.interventions import validate_arguments
 from orgsim.parameters import make_parameters
 
@@ -65,19 +65,13 @@ class Scenario:
     def with_overrides(self, overrides: dict[str, Any], source: str = "--set") -> Scenario:
         """A copy with some parameters (or ``steps``/``seed``) changed, validated."""
         overrides = dict(overrides)
-        steps = _check_int(overrides.pop("steps", self.steps), "steps", source, 1, MAX_STEPS)
-        seed = _check_int(overrides.pop("seed", self.seed), "seed", source, 0, 2**63 - 1)
+        steps = check_int(overrides.pop("steps", self.steps), "steps", source, 1, MAX_STEPS)
+        seed = check_int(overrides.pop("seed", self.seed), "seed", source, 0, 2**63 - 1)
         params = make_parameters({**self.params.model_dump(), **overrides}, source)
         scenario = Scenario(self.name, self.description, steps, seed, params, self.interventions,
                             self.path, {**self.overrides, **overrides})
         _check_weeks(scenario, source)
         return scenario
-
-
-def _check_int(value: Any, key: str, source: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise UserError(f"{source}: {key} = {value!r} is not allowed; allowed: an integer in [{low}, {high}]")
-    return value
 
 
 def _check_weeks(scenario: Scenario, source: str) -> None:
@@ -121,10 +115,7 @@ def _raw_chain(path: Path, seen: tuple[Path, ...] = ()) -> list[tuple[Path, dict
         cycle = " -> ".join(p.name for p in (*seen, path))
         raise UserError(f"{seen[-1]}: extends cycle: {cycle}")
     data = _read_toml(path)
-    for key in data:
-        if key not in TOP_LEVEL_KEYS:
-            raise UserError(f"{path}: unknown key {key!r}{did_you_mean(key, TOP_LEVEL_KEYS)}; "
-                            f"allowed: {', '.join(sorted(TOP_LEVEL_KEYS))}")
+    check_keys(data, TOP_LEVEL_KEYS, str(path))
     parent = data.get("extends")
     if parent is None:
         return [(path, data)]
@@ -144,14 +135,11 @@ def _interventions(path: Path, raw: Any) -> list[dict[str, Any]]:
         where = f"{path}: interventions[{number}]"
         if not isinstance(entry, dict):
             raise UserError(f"{where} must be a table with week, action, arguments")
-        for key in entry:
-            if key not in INTERVENTION_KEYS:
-                raise UserError(f"{where}: unknown key {key!r}{did_you_mean(key, INTERVENTION_KEYS)}; "
-                                f"allowed: {', '.join(sorted(INTERVENTION_KEYS))}")
+        check_keys(entry, INTERVENTION_KEYS, where)
         for key in ("week", "action"):
             if key not in entry:
                 raise UserError(f"{where}: missing key {key!r}")
-        week = _check_int(entry["week"], "week", where, 0, MAX_STEPS)
+        week = check_int(entry["week"], "week", where, 0, MAX_STEPS)
         action = entry["action"]
         if not isinstance(action, str):
             raise UserError(f"{where}: action = {action!r} is not allowed; allowed: an action name")
@@ -176,9 +164,9 @@ def load(name_or_path: str | Path) -> Scenario:
         make_parameters({**values, **parameters}, f"{file} [parameters]")  # names this file on error
         values.update(parameters)
         if "steps" in data:
-            steps = _check_int(data["steps"], "steps", str(file), 1, MAX_STEPS)
+            steps = check_int(data["steps"], "steps", str(file), 1, MAX_STEPS)
         if "seed" in data:
-            seed = _check_int(data["seed"], "seed", str(file), 0, 2**63 - 1)
+            seed = check_int(data["seed"], "seed", str(file), 0, 2**63 - 1)
         if "description" in data:
             if not isinstance(data["description"], str):
                 raise UserError(f"{file}: description must be a string")

@@ -1,7 +1,7 @@
 """Generate the parameter, output and intervention tables of docs/model.md.
 
 The tables are written from the declarations (orgsim.parameters,
-orgsim.outputs, orgsim.mechanisms.interventions) between marker comments,
+orgsim.outputs, orgsim.interventions) between marker comments,
 so the documentation cannot drift from the code: ``orgsim docs --check``
 (and a test) fails when the committed tables are stale.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from orgsim.mechanisms.interventions import ACTIONS
+from orgsim.interventions import ACTIONS
 from orgsim.outputs import OUTPUTS
 from orgsim.parameters import GROUPS, parameters_in_group
 

@@ -67,6 +67,12 @@ def internal_network(
     return _symmetric_csr(np.concatenate(rows), np.concatenate(cols), n)
 
 
+def with_ties(network: sp.csr_matrix, a: np.ndarray, b: np.ndarray) -> sp.csr_matrix:
+    """The network with the ties a[i] -- b[i] added (self-ties and duplicates ignored)."""
+    existing = network.tocoo()
+    return _symmetric_csr(np.concatenate([existing.row, a]), np.concatenate([existing.col, b]), network.shape[0])
+
+
 def add_cross_ties(
     rng: np.random.Generator,
     network: sp.csr_matrix,
@@ -87,10 +93,7 @@ def add_cross_ties(
             np.flatnonzero(department == between[1]),
             n_ties,
         )
-    existing = network.tocoo()
-    return _symmetric_csr(
-        np.concatenate([existing.row, a]), np.concatenate([existing.col, b]), n
-    )
+    return with_ties(network, a, b)
 
 
 def clustered_strong_ties(rng: np.random.Generator, n: int, ties_per_node: int) -> sp.csr_matrix:

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from orgsim.errors import UserError, check_int, check_keys, did_you_mean
-from orgsim.mechanisms.interventions import validate_arguments
+from orgsim.interventions import validate_arguments
 from orgsim.parameters import make_parameters
 
 TOP_LEVEL_KEYS = {"description", "extends", "steps", "seed", "parameters", "interventions"}

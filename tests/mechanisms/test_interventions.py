@@ -3,7 +3,7 @@ import pytest
 
 from orgsim import departments as dep
 from orgsim.errors import UserError
-from orgsim.mechanisms.interventions import ACTIONS, validate_arguments
+from orgsim.interventions import ACTIONS, validate_arguments
 from orgsim.model import OrgModel
 
 

@@ -1,82 +1,82 @@
-"""Mechanism 1 — attitude diffusion with multipliers (S0.2, S0.3, S0.5, S1.8).
+"""Mechanism 1 — attitude diffusion with multipliers (S0.2, S0.3, S0.5, S1.7, S1.8).
 
 Attitudes toward marketing, ``x`` in [-1, 1] (-1 resistance, +1 support),
-follow Friedkin & Johnsen (1990) on the internal network with a term for
-visible, measured success:
+move toward a Friedkin & Johnsen (1990) target on the internal network at a
+rate ``ρ`` (``attitude_rate``): culture changes over weeks to months, not in
+one step (Kotter 1995), and the equilibrium does not depend on ``ρ``:
 
-    x(t+1) = clip( Λ W x(t) + (I - Λ) x0 + σ v s(t) f , -1, 1 )
+    y = Λ W x + (I − Λ) x0 + σ v f (s⁺ (1 − x) − s⁻ (1 + x)) − π
+    x ← clip( x + ρ (y − x), −1, 1 )
+    x0 ← x0 + δ (x − x0)
 
-* ``W`` is row-stochastic: ``w_ij ∝ (a_ij + δ_ij) · influence_j`` where
-  ``a`` is the communication network (plus the employee's own view) and
-  ``influence_j`` is ``leader_weight`` for the leader, ``multiplier_weight``
-  for a multiplier and 1 otherwise (S0.2: the leader is the strongest
-  multiplier).
-* ``Λ = (1 - attitude_anchoring) I``: employees are anchored to their prior
-  view ``x0`` (S0.1, S1.8: change cannot be imposed, it spreads).
-* ``s(t)`` is the firm's visible success (last week's net promoter score /
-  100), ``σ`` the success weight and ``v`` the results visibility (S0.5);
-  ``f`` is 2 for knowledge carriers, who become fans once they see first
-  successes (S0.3), 1 otherwise.
+* ``W`` is row-stochastic, ``w_ij ∝ (a_ij + δ_ij) · influence_j``
+  (:func:`orgsim.state.influence_matrix`): the leader carries most weight,
+  department heads more than colleagues, and a multiplier
+  ``1 + (multiplier_weight − 1) · responsibility_j`` (S0.2).
+* ``Λ = (1 − attitude_anchoring) I``: employees are anchored to their own
+  view ``x0`` (S0.1); nobody's view is set by decree (S0.2).
+* ``x0`` drifts at ``δ`` (``anchor_drift``) toward the attitude the employee
+  lives: what people keep hearing and doing slowly becomes their own view.
+* ``s`` is last week's visible success (net promoter score / 100; ``s⁺``
+  and ``s⁻`` its positive and negative parts): measured, visible success
+  wins support, visible failure costs it (S0.5, S0.3); ``σ`` is the success
+  weight and ``v`` the results visibility; ``f`` is the
+  ``carrier_fan_factor`` for knowledge carriers, who see successes with
+  customers first and become fans (S0.3), 1 otherwise. The push shrinks
+  with the room left (``1 − x`` up, ``1 + x`` down), so attitudes stay
+  bounded when anchors drift.
+* ``π`` is the pressure on the overlooked from mechanism 8 (S1.7).
 
-With ``σ = 0`` the fixed point is x* = (I − ΛW)⁻¹ (I − Λ) x0 (docking test).
-Multipliers are chosen by responsibility (S0.2): see :func:`select_multipliers`.
+With ``σ = 0``, ``π = 0`` and ``δ = 0`` the fixed point is
+x* = (I − ΛW)⁻¹ (I − Λ) x0 for any ``ρ`` > 0 (docking test).
 """
 
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
+
+from orgsim.mechanisms import Effects
+from orgsim.state import World
 
 
-def influence_matrix(
-    network: sp.csr_matrix,
-    is_multiplier: np.ndarray,
-    is_leader: np.ndarray,
-    multiplier_weight: float,
-    leader_weight: float,
-) -> sp.csr_matrix:
-    """Row-stochastic W with w_ij ∝ (a_ij + δ_ij) · influence_j."""
-    n = network.shape[0]
-    influence = np.where(is_leader, leader_weight, np.where(is_multiplier, multiplier_weight, 1.0))
-    weighted = (network + sp.identity(n, format="csr")) @ sp.diags(influence)
-    row_sums = np.asarray(weighted.sum(axis=1)).ravel()
-    return sp.csr_matrix(sp.diags(1.0 / row_sums) @ weighted)
+def target(world: World, p) -> np.ndarray:
+    """The Friedkin-Johnsen target y of every employee this week."""
+    w = world.workforce
+    fan = np.where(w.is_knowledge_carrier, p.carrier_fan_factor, 1.0)
+    s = world.firm.success
+    push = max(s, 0.0) * (1.0 - w.attitude) - max(-s, 0.0) * (1.0 + w.attitude)
+    success = p.success_weight * p.results_visibility * fan * push
+    susceptibility = 1.0 - p.attitude_anchoring
+    return susceptibility * (w.influence @ w.attitude) + p.attitude_anchoring * w.attitude_anchor + success - w.overlooked_pressure
 
 
-def step(
+def step(world: World, p, rng: np.random.Generator) -> Effects:
+    w = world.workforce
+    attitude = np.clip(w.attitude + p.attitude_rate * (target(world, p) - w.attitude), -1.0, 1.0)
+    anchor = w.attitude_anchor + p.anchor_drift * (attitude - w.attitude_anchor)
+    return Effects(workforce={"attitude": attitude, "attitude_anchor": anchor})
+
+
+def select_multipliers(
     attitude: np.ndarray,
-    anchor: np.ndarray,
-    influence: sp.csr_matrix,
-    anchoring: float,
-    success: float,
-    success_weight: float,
-    visibility: float,
-    is_knowledge_carrier: np.ndarray,
+    responsibility: np.ndarray,
+    already: np.ndarray,
+    share: float,
+    by: str,
+    rng: np.random.Generator,
 ) -> np.ndarray:
-    """One Friedkin-Johnsen update with the visible-success term."""
-    susceptibility = 1.0 - anchoring
-    fan_factor = np.where(is_knowledge_carrier, 2.0, 1.0)
-    updated = (
-        susceptibility * (influence @ attitude)
-        + anchoring * anchor
-        + success_weight * visibility * success * fan_factor
-    )
-    return np.clip(updated, -1.0, 1.0)
+    """Mask of up to ``round(share · n)`` new multipliers among the willing (attitude > 0).
 
-
-def equilibrium(anchor: np.ndarray, influence: sp.csr_matrix, anchoring: float) -> np.ndarray:
-    """Friedkin-Johnsen fixed point x* = (I − ΛW)⁻¹ (I − Λ) x0 (dense solve)."""
-    n = anchor.size
-    lam = 1.0 - anchoring
-    system = np.eye(n) - lam * influence.toarray()
-    return np.linalg.solve(system, anchoring * anchor)
-
-
-def select_multipliers(responsibility: np.ndarray, already: np.ndarray, share: float) -> np.ndarray:
-    """Mask of ``round(share · n)`` new multipliers, the most responsible first (S0.2)."""
+    ``by = "responsibility"``: the most responsible first (S0.2: responsible
+    people take risks); ``"random"``: any willing employee. Appointing a
+    multiplier changes their reach, not their conviction.
+    """
     n_new = int(round(share * responsibility.size))
-    candidates = np.flatnonzero(~already)
-    chosen = candidates[np.argsort(-responsibility[candidates], kind="stable")[:n_new]]
+    candidates = np.flatnonzero(~already & (attitude > 0.0))
+    if by == "responsibility":
+        chosen = candidates[np.argsort(-responsibility[candidates], kind="stable")[:n_new]]
+    else:
+        chosen = rng.permutation(candidates)[:n_new]
     mask = np.zeros(responsibility.size, dtype=bool)
     mask[chosen] = True
     return mask

@@ -1,80 +1,108 @@
-"""Mechanism 4 — coordination across departments (S2.5, S3.1).
+"""Mechanism 4 — coordination across departments (S2.5, S3.1, S1.3, S1.8).
 
-Each order crosses the hand-offs in ``departments.ORDER_HANDOFFS``; a new
-customer's lead crosses the marketing → sales hand-off. A hand-off from
+Each order crosses the order hand-offs of ``departments.ORDER_HANDOFFS``
+(sales → operations → service, sales → controlling, service → R&D); each of
+marketing's leads crosses the marketing → sales hand-off. A hand-off from
 department ``s`` to ``r`` fails with probability
 
-    p_fail = clip( f0 + f_silo · silo + f_trust · (1 − T_rs), 0, 1 )
+    p_fail = clip( f0 + f_silo · silo + f_trust · (1 − T_rs) + f_coop · (1 − (c_s + c_r)/2), 0, 1 )
 
-and is done twice with probability
+— for marketing's leads plus ``ℓ (1 − T_sales,marketing)``: sales ignores
+leads from a marketing it does not trust (``lead_distrust_loss`` ℓ, S3.1,
+S3.4) — and is done twice with probability
 
     p_dup = clip( u · (silo + 1 − T_rs) / 2, 0, 1 ),
 
 where ``T_rs`` is the receiver's trust in the sender (S3.1: distrust causes
-duplicate work and wasted resources; S2.5: silos leave tasks undone or done
-twice). Duplicated hand-offs consume capacity: the share of capacity lost is
-``duplicate_capacity_cost`` times the share of hand-offs duplicated.
+duplicate work and dropped tasks; sales ignores leads from a marketing it
+does not trust, S3.4), and ``c_d`` the cooperation of department ``d``: the
+mean of engagement × customer orientation of its staff (attitude matters at
+every hand-off, S1.3, S1.8). A lost lead is a failed hand-off.
+
+Duplicated hand-offs consume the receiver's capacity: department ``r`` loses
+``duplicate_capacity_cost`` times the share of its incoming hand-offs done
+twice; its staff's performance is capability × (1 − load) (mechanism 5).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from orgsim import departments as dep
+from orgsim.mechanisms import Effects
+from orgsim.state import ACTIVE, World
+
+#: Index of the marketing -> sales hand-off (leads) in ORDER_HANDOFFS; the rest carry orders.
+LEAD_HANDOFF = 0
+SENDERS, RECEIVERS = (np.array(side) for side in zip(*dep.ORDER_HANDOFFS, strict=True))
 
 
-def handoff_probabilities(
-    trust: np.ndarray,
-    silo_strength: float,
-    base_failure: float,
-    silo_failure: float,
-    distrust_failure: float,
-    duplicate_rate: float,
-) -> tuple[np.ndarray, np.ndarray]:
+def cooperation(world: World) -> np.ndarray:
+    """c_d: mean engagement × customer orientation per department."""
+    w = world.workforce
+    sums = np.bincount(w.department, weights=w.engagement * w.alignment, minlength=dep.N_DEPARTMENTS)
+    return sums / np.bincount(w.department, minlength=dep.N_DEPARTMENTS)
+
+
+def handoff_probabilities(trust: np.ndarray, coop: np.ndarray, p) -> tuple[np.ndarray, np.ndarray]:
     """(p_fail, p_dup), one entry per hand-off in ORDER_HANDOFFS."""
-    senders, receivers = np.array(dep.ORDER_HANDOFFS).T
-    distrust = 1.0 - trust[receivers, senders]
-    p_fail = np.clip(base_failure + silo_failure * silo_strength + distrust_failure * distrust, 0, 1)
-    p_dup = np.clip(duplicate_rate * (silo_strength + distrust) / 2.0, 0, 1)
+    distrust = 1.0 - trust[RECEIVERS, SENDERS]
+    uncooperative = 1.0 - (coop[SENDERS] + coop[RECEIVERS]) / 2.0
+    p_fail = np.clip(
+        p.handoff_base_failure + p.handoff_silo_failure * p.silo_strength
+        + p.handoff_distrust_failure * distrust + p.handoff_cooperation_failure * uncooperative, 0.0, 1.0,
+    )
+    p_fail[LEAD_HANDOFF] = min(1.0, p_fail[LEAD_HANDOFF] + p.lead_distrust_loss * distrust[LEAD_HANDOFF])
+    p_dup = np.clip(p.duplicate_work_rate * (p.silo_strength + distrust) / 2.0, 0.0, 1.0)
     return p_fail, p_dup
 
 
-@dataclass(frozen=True)
-class OrderOutcome:
-    order_failed: np.ndarray  # bool per order: at least one of its hand-offs failed
-    failures: np.ndarray  # failed hand-offs per entry of ORDER_HANDOFFS
-    duplicates: np.ndarray  # duplicated hand-offs per entry of ORDER_HANDOFFS
-    capacity_load: float  # share of capacity lost to duplicated work
-
-    @property
-    def handoff_success(self) -> np.ndarray | None:
-        n_orders = self.order_failed.size
-        return None if n_orders == 0 else 1.0 - self.failures / n_orders
+def capacity_load(attempts: np.ndarray, duplicates: np.ndarray, cost: float) -> np.ndarray:
+    """Share of each department's capacity lost to the hand-offs it received twice."""
+    received = np.bincount(RECEIVERS, weights=attempts, minlength=dep.N_DEPARTMENTS)
+    doubled = np.bincount(RECEIVERS, weights=duplicates, minlength=dep.N_DEPARTMENTS)
+    return np.minimum(cost * doubled / np.maximum(received, 1.0), 1.0)
 
 
-#: The order hand-offs proper; marketing -> sales (index 0) carries leads, not orders.
-LEAD_HANDOFF = 0
+def step(world: World, p, rng: np.random.Generator) -> Effects:
+    return _orders(world, p, rng, handoffs_matter=True)
 
 
-def process_orders(
-    n_orders: int,
-    p_fail: np.ndarray,
-    p_dup: np.ndarray,
-    duplicate_capacity_cost: float,
-    rng: np.random.Generator,
-) -> OrderOutcome:
-    """Send ``n_orders`` orders through the order hand-offs (all but the lead hand-off)."""
+def off(world: World, p, rng: np.random.Generator) -> Effects:
+    """Coordination switched off: customers still order, but no hand-off fails, is done twice or is observed."""
+    return _orders(world, p, rng, handoffs_matter=False)
+
+
+def _orders(world: World, p, rng: np.random.Generator, handoffs_matter: bool) -> Effects:
+    m, f, week = world.market, world.firm, world.week
+    trust = (f.trust_positive + 1.0) / (f.trust_positive + f.trust_negative + 2.0)
+    p_fail, p_dup = handoff_probabilities(trust, cooperation(world), p)
+    if not handoffs_matter:
+        p_fail, p_dup = np.zeros_like(p_fail), np.zeros_like(p_dup)
+    active = np.flatnonzero(m.status == ACTIVE)
+    ordering = active[rng.random(active.size) < p.order_rate]
+    n_orders, n_leads = ordering.size, week.leads.size
+    attempts = np.full(p_fail.size, float(n_orders))
+    attempts[LEAD_HANDOFF] = n_leads
     failed = rng.random((n_orders, p_fail.size)) < p_fail[None, :]
-    failed[:, LEAD_HANDOFF] = False
-    duplicates = rng.binomial(n_orders, p_dup)
-    duplicates[LEAD_HANDOFF] = 0
-    order_handoffs = p_fail.size - 1
-    load = duplicate_capacity_cost * duplicates.sum() / max(n_orders * order_handoffs, 1)
-    return OrderOutcome(
-        order_failed=failed.any(axis=1),
-        failures=failed.sum(axis=0),
-        duplicates=duplicates,
-        capacity_load=float(min(load, 1.0)),
+    lead_lost = rng.random(n_leads) < p_fail[LEAD_HANDOFF]
+    failures = failed.sum(axis=0).astype(float)
+    failures[LEAD_HANDOFF] = lead_lost.sum()
+    duplicates = rng.binomial(attempts.astype(np.int64), p_dup).astype(float)
+    order_failed = failed[:, 1:].any(axis=1)
+    if not handoffs_matter:
+        attempts[:] = 0.0
+    return Effects(
+        week={"ordering": ordering, "order_failed": order_failed, "handoff_attempts": attempts,
+              "handoff_failures": failures, "duplicates": duplicates,
+              "leads": week.leads[~lead_lost], "lost_leads": int(lead_lost.sum())},
+        firm={"capacity_load": capacity_load(attempts, duplicates, p.duplicate_capacity_cost)},
     )
+
+
+def expected_load(trust: np.ndarray, coop: np.ndarray, p, lead_share: float = 0.0) -> np.ndarray:
+    """Capacity load when every hand-off type carries orders at the expected duplicate rate."""
+    _, p_dup = handoff_probabilities(trust, coop, p)
+    attempts = np.ones(p_dup.size)
+    attempts[LEAD_HANDOFF] = lead_share
+    return capacity_load(attempts, attempts * p_dup, p.duplicate_capacity_cost)

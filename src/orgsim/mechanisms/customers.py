@@ -1,26 +1,36 @@
-"""Mechanism 7 — customer experience and the external chain (S0.4, S1.5, S2.2, S2.5).
+"""Mechanism 7 — customer experience and the external chain (S0.4, S0.6, S1.5, S2.2–S2.5, S4.5).
 
-* **Experience** of a customer who ordered this week:
-  ``x = Q_order + offer_fit − E − φ · failed + β · touched``; a customer who
-  was only met personally gets ``x = S + β`` (S0.6: taken seriously).
-* **Satisfaction** ``S ← (1 − κ) S + κ x`` for customers with an experience;
-  the brand is stored positive if ``S > θ``, negative if ``S < −θ``, neutral
-  otherwise (S1.5).
-* **Acquisition** (Goldenberg, Libai & Muller 2001; Bass 1969 in the mean-field
-  limit): a prospect with ``j`` weak and ``k`` strong ties to promoters
-  (active customers with a positive perception) converts with probability
+* **Value and experience** of customer ``i`` of segment ``g`` who ordered:
 
-      1 − (1 − a)(1 − b_weak)^j (1 − b_strong)^k,
+      x_i = ω Q_order + (1 − ω) fit_g − E_i − φ · failed − η f_i
 
-  times ``(1 − deterrence)`` if it read a negative review this week, times
-  ``(1 − shitstorm_penalty)`` during a shitstorm, and only if the lead
-  survives the marketing → sales hand-off (mechanism 4).
-* **Reviews** (S2.2): each active customer with a negative perception posts a
-  public review with probability ``review_prob``; each review reaches
-  ``review_reach`` random prospects. Reviews from more than a share ``σ`` of
-  active customers in one week start a shitstorm lasting ``shitstorm_weeks``.
-* **Churn** (S2.5): active customers leave with probability ``churn_negative``
-  if negative, ``churn_base`` otherwise. Lost customers stay lost.
+  (``quality_share`` ω; offer fit of the customer's own segment, S4.5;
+  expectation ``E_i`` with remembered promises, S2.2; ``failure_penalty`` φ,
+  S2.5; ``ad_annoyance`` η times ad fatigue: spam annoys, S2.2).
+* **Satisfaction** (relative to expectation): ``S_i ← (1 − κ) S_i + κ x_i``
+  after an order; a personal touchpoint adds ``κ β`` (S0.6: being taken
+  seriously, S2.4).
+* **Score and brand** (S1.5): the likelihood to recommend on the standard
+  0–10 scale is ``clip(round(s0 + k S_i), 0, 10)``; customers store the brand
+  as positive (promoters, 9–10), standard (passives, 7–8) or negative
+  (detractors, 0–6). Net promoter score = 100 × (promoters − detractors) /
+  active customers.
+* **Reviews** (S2.2, S2.5): each detractor posts a public review with
+  probability ``review_prob``; each review reaches ``review_reach`` random
+  prospects. Reviews from more than a share ``σ`` of active customers in one
+  week start a shitstorm lasting ``shitstorm_weeks``.
+* **Acquisition** (Goldenberg, Libai & Muller 2001; Bass 1969 in the
+  mean-field limit): a prospect with ``j`` weak and ``k`` strong ties to
+  promoters is referred with probability ``1 − (1 − b_weak)^j (1 − b_strong)^k``;
+  a prospect is *interested* if referred or if its lead from advertising
+  reached sales (mechanisms 6, 4). An interested prospect converts with
+  probability ``(1 − deterrence)`` if it read a review this week, times
+  ``(1 − shitstorm_penalty)`` during a shitstorm.
+* **Churn** (S2.5, S2.2): active customers leave with probability
+  ``churn_negative`` if detractors, ``churn_base`` otherwise, plus
+  ``shielded_churn`` if they shield against advertising. Lost customers stay lost.
+* **Visible success**: this week's net promoter score / 100 is what staff
+  see next week (mechanism 1).
 """
 
 from __future__ import annotations
@@ -28,37 +38,45 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from orgsim.mechanisms import Effects
+from orgsim.mechanisms.knowledge import segment_fit
+from orgsim.state import ACTIVE, LOST, PROSPECT, Market, World
+
 POSITIVE, NEUTRAL, NEGATIVE = 1, 0, -1
+PROMOTER_SCORE, DETRACTOR_SCORE = 9, 6  # the standard NPS cut-offs
 
 
-def experience(
-    order_quality: np.ndarray,
-    offer_fit: float,
-    expectation: np.ndarray,
-    failed: np.ndarray,
-    touched: np.ndarray,
-    failure_penalty: float,
-    touchpoint_bonus: float,
-) -> np.ndarray:
-    """Experience of the customers who ordered (arrays aligned per order)."""
-    return order_quality + offer_fit - expectation - failure_penalty * failed + touchpoint_bonus * touched
+def score(satisfaction: np.ndarray, p) -> np.ndarray:
+    """Likelihood to recommend, 0-10."""
+    return np.clip(np.rint(p.score_at_expectation + p.score_per_unit * satisfaction), 0, 10)
 
 
-def satisfaction_step(satisfaction: np.ndarray, experienced: np.ndarray, memory: float) -> np.ndarray:
-    """Exponential smoothing toward this week's experience."""
-    return (1.0 - memory) * satisfaction + memory * experienced
+def perception(satisfaction: np.ndarray, p) -> np.ndarray:
+    """+1 positive (promoter), 0 standard (passive), −1 negative (detractor) (S1.5)."""
+    s = score(satisfaction, p)
+    return (s >= PROMOTER_SCORE).astype(np.int8) - (s <= DETRACTOR_SCORE).astype(np.int8)
 
 
-def perception(satisfaction: np.ndarray, threshold: float) -> np.ndarray:
-    """+1 positive, 0 neutral, −1 negative (S1.5)."""
-    return (satisfaction > threshold).astype(np.int8) - (satisfaction < -threshold).astype(np.int8)
+def net_promoter_score(perceived: np.ndarray) -> float:
+    """100 × (promoters − detractors) / customers; 0 without customers."""
+    if perceived.size == 0:
+        return 0.0
+    return 100.0 * float(np.count_nonzero(perceived == POSITIVE) - np.count_nonzero(perceived == NEGATIVE)) / perceived.size
 
 
-def promoter_ties(
-    is_promoter: np.ndarray,
-    strong_ties: sp.csr_matrix | None,
-    weak_ties: sp.csr_matrix | None,
-) -> tuple[np.ndarray, np.ndarray]:
+def order_value(world: World, p, customers: np.ndarray, quality: np.ndarray) -> np.ndarray:
+    fit = segment_fit(world.firm.code, world.firm.segment_needs)
+    return p.quality_share * quality + (1.0 - p.quality_share) * fit[world.market.segment[customers]]
+
+
+def experience(world: World, p, customers: np.ndarray, quality: np.ndarray, failed: np.ndarray) -> np.ndarray:
+    m = world.market
+    return (order_value(world, p, customers, quality) - m.expectation[customers]
+            - p.failure_penalty * failed - p.ad_annoyance * m.ad_fatigue[customers])
+
+
+def promoter_ties(is_promoter: np.ndarray, strong_ties: sp.csr_matrix | None,
+                  weak_ties: sp.csr_matrix | None) -> tuple[np.ndarray, np.ndarray]:
     """(weak, strong) number of promoter ties per customer.
 
     ``None`` networks mean a complete network in which every tie is weak (the
@@ -66,25 +84,16 @@ def promoter_ties(
     """
     if weak_ties is None:
         n_promoters = np.count_nonzero(is_promoter)
-        weak = np.full(is_promoter.size, n_promoters, dtype=np.float64) - is_promoter
-        return weak, np.zeros(is_promoter.size)
+        return np.full(is_promoter.size, n_promoters, dtype=np.float64) - is_promoter, np.zeros(is_promoter.size)
     promoters = is_promoter.astype(np.float64)
     return weak_ties @ promoters, strong_ties @ promoters
 
 
-def conversion_probability(
-    ad_pressure: np.ndarray,
-    weak_count: np.ndarray,
-    strong_count: np.ndarray,
-    referral_prob_weak: float,
-    referral_prob_strong: float,
-) -> tuple[np.ndarray, np.ndarray]:
-    """(probability from advertising, probability from referrals) per prospect."""
-    # (1 - b_w)^j (1 - b_s)^k as one exponential: a single transcendental per prospect
-    log_no_referral = weak_count * np.log1p(-min(referral_prob_weak, 1 - 1e-15)) + strong_count * np.log1p(
-        -min(referral_prob_strong, 1 - 1e-15)
-    )
-    return ad_pressure, -np.expm1(log_no_referral)
+def referral_probability(weak_count, strong_count, p) -> np.ndarray:
+    """1 − (1 − b_w)^j (1 − b_s)^k, as one exponential per prospect."""
+    log_none = (weak_count * np.log1p(-min(p.referral_prob_weak, 1 - 1e-15))
+                + strong_count * np.log1p(-min(p.referral_prob_strong, 1 - 1e-15)))
+    return -np.expm1(log_none)
 
 
 def review_exposure(n_reviews: int, review_reach: float, n_prospects: int) -> float:
@@ -94,14 +103,105 @@ def review_exposure(n_reviews: int, review_reach: float, n_prospects: int) -> fl
     return float(1.0 - np.exp(-n_reviews * review_reach / n_prospects))
 
 
-def shitstorm_weeks_left(
-    weeks_left: int, n_reviews: int, n_active: int, threshold: float, duration: int
-) -> int:
+def shitstorm_weeks_left(weeks_left: int, n_reviews: int, n_active: int, threshold: float, duration: int) -> int:
     """Weeks the shitstorm still lasts: reset to ``duration`` by a wave of reviews."""
     if n_active > 0 and n_reviews > threshold * n_active:
         return duration
     return max(weeks_left - 1, 0)
 
 
-def churn_probability(perceived: np.ndarray, churn_base: float, churn_negative: float) -> np.ndarray:
-    return np.where(perceived == NEGATIVE, churn_negative, churn_base)
+def churn_hazard(perceived: np.ndarray, shielded: np.ndarray, p) -> np.ndarray:
+    """Weekly probability of leaving: by brand perception, plus for the shielded."""
+    return np.where(perceived == NEGATIVE, p.churn_negative, p.churn_base) + p.shielded_churn * shielded
+
+
+def step(world: World, p, rng: np.random.Generator) -> Effects:
+    m, week = world.market, world.week
+    status, satisfaction = m.status.copy(), m.satisfaction.copy()
+    active = status == ACTIVE
+
+    if p.enable_experience:
+        ordering = week.ordering
+        x = experience(world, p, ordering, week.order_quality, week.order_failed)
+        satisfaction[ordering] = (1.0 - p.satisfaction_memory) * satisfaction[ordering] + p.satisfaction_memory * x
+        touched = active & (rng.random(m.size) < min(1.0, p.touchpoint_reach * week.touch_intensity))
+        satisfaction[touched] += p.satisfaction_memory * p.touchpoint_bonus
+    perceived = perception(satisfaction, p)
+
+    n_reviews, weeks_left = 0, m.shitstorm_weeks_left
+    if p.enable_reviews:
+        n_reviews = int(rng.binomial(np.count_nonzero(active & (perceived == NEGATIVE)), p.review_prob))
+        weeks_left = shitstorm_weeks_left(weeks_left, n_reviews, int(active.sum()), p.shitstorm_threshold,
+                                          p.shitstorm_weeks)
+
+    new_customers = referrals = 0
+    prospects = np.flatnonzero(status == PROSPECT)
+    if prospects.size:
+        interested = np.zeros(m.size, dtype=bool)
+        interested[week.leads] = True
+        referred = np.zeros(m.size, dtype=bool)
+        if p.enable_referrals:
+            weak, strong = promoter_ties(active & (perceived == POSITIVE), m.strong_ties, m.weak_ties)
+            chance = referral_probability(weak[prospects], strong[prospects], p)
+            referred[prospects] = rng.random(prospects.size) < chance
+            interested |= referred
+        candidates = prospects[interested[prospects]]
+        keeps = np.where(rng.random(candidates.size) < review_exposure(n_reviews, p.review_reach, prospects.size),
+                         1.0 - p.review_deterrence, 1.0)
+        if weeks_left > 0:
+            keeps = keeps * (1.0 - p.shitstorm_penalty)
+        converted = candidates[rng.random(candidates.size) < keeps]
+        status[converted] = ACTIVE
+        satisfaction[converted] = 0.0  # no experience yet: exactly at expectation
+        new_customers, referrals = converted.size, int(np.count_nonzero(referred[converted]))
+
+    churned = 0
+    if p.enable_churn:
+        hazard = churn_hazard(perceived, m.shielded, p)
+        leaves = active & (rng.random(m.size) < hazard)
+        status[leaves] = LOST
+        churned = int(leaves.sum())
+
+    now_active = status == ACTIVE
+    success = net_promoter_score(perception(satisfaction[now_active], p)) / 100.0
+    return Effects(
+        market={"status": status, "satisfaction": satisfaction, "shitstorm_weeks_left": weeks_left},
+        firm={"success": success},
+        week={"new_customers": new_customers, "referrals": referrals, "negative_reviews": n_reviews,
+              "churned": churned},
+    )
+
+
+def settle(world: World, p, quality_mean: float, quality_sd: float, p_order_failed: float,
+           rng: np.random.Generator) -> None:
+    """Week 0: who is a customer, and how satisfied, as the model's own dynamics would hold it.
+
+    Satisfaction: with orders at rate o and touchpoints at rate t, E[ΔS] = 0
+    gives the mean S* = E[x] + β t / o for each customer; around it S
+    fluctuates with the stationary spread of an exponential average,
+    sd_x · √(κ / (2 − κ)), sd_x from order quality and failures.
+    Composition: a customer type that leaves at hazard h stays active ∝ 1/h
+    (a renewal argument), so the week-0 customers are drawn with weights 1/h.
+    """
+    from orgsim.mechanisms.marketing_mix import intensities
+
+    m: Market = world.market
+    everyone = np.arange(m.size)
+    x = (order_value(world, p, everyone, np.full(m.size, quality_mean)) - m.expectation
+         - p.failure_penalty * p_order_failed - p.ad_annoyance * m.ad_fatigue)
+    _, touch = intensities(p.marketing_budget, p.ad_share) if p.enable_marketing_mix else (0.0, 0.0)
+    touch_rate = min(1.0, p.touchpoint_reach * touch)
+    bonus = p.touchpoint_bonus * touch_rate / p.order_rate if p.order_rate > 0 else 0.0
+    if p.enable_experience:
+        sd_x = np.hypot(p.quality_share * quality_sd, p.failure_penalty * np.sqrt(p_order_failed * (1 - p_order_failed)))
+        spread = sd_x * np.sqrt(p.satisfaction_memory / (2.0 - p.satisfaction_memory))
+        m.satisfaction = x + bonus + spread * rng.standard_normal(m.size)
+    if p.enable_churn and p.enable_experience:
+        hazard = churn_hazard(perception(m.satisfaction, p), m.shielded, p)
+        n_active = int(np.count_nonzero(m.status == ACTIVE))
+        weights = 1.0 / np.maximum(hazard, 1e-9)
+        chosen = rng.choice(m.size, size=n_active, replace=False, p=weights / weights.sum())
+        m.status = np.full(m.size, PROSPECT, dtype=np.int8)
+        m.status[chosen] = ACTIVE
+    m.satisfaction = np.where(m.status == ACTIVE, m.satisfaction, 0.0)
+    world.firm.success = net_promoter_score(perception(m.satisfaction[m.status == ACTIVE], p)) / 100.0

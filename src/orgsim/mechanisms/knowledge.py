@@ -1,41 +1,48 @@
-"""Mechanism 2 — the internal knowledge chain and organisational learning.
+"""Mechanism 2 — the internal knowledge chain and organisational learning (S0.3, S4.2, S1.6, S1.8).
 
-Built on March (1991). The market has true needs ``r ∈ {−1, +1}^m``; every
-employee holds beliefs ``b_i ∈ {−1, 0, +1}^m``; the firm's code ``c`` (its
-purpose and official offer, S4.3) has the same form. One week:
+Built on March (1991). The market has core needs ``r ∈ {−1, +1}^m``; each
+customer segment ``g`` has its own needs ``r_g`` (the core with a share of
+dimensions flipped). Every employee holds beliefs ``b_i ∈ {−1, 0, +1}^m``;
+the firm's code ``c`` (its purpose and official offer, S4.3) has the same
+form. One week:
 
-1. **Turbulence** (S0.4): each need flips with probability ``p4``.
-2. **Customer contact** (S0.3): a customer-contact employee learns the true
-   value of each dimension with probability ``κ · e_i · o_i`` (contact
-   learning rate times engagement times customer orientation, S1.2).
-3. **Knowledge chain** (S0.3, S4.2): customer insights travel along ties.
-   An insight is a belief that came from customer contact or was passed on
-   from one (``u_jk = 1``); opinions from socialisation or hearsay are not
-   passed on as insights. Employee ``i`` hears ``s_ik = Σ_j w_ij u_jk b_jk`` with
-   ``w_ij = a_ij · g_ij · h_j``: ``g_ij`` is 1 inside a department and
-   ``2 · trust(d_i → d_j)`` across (trusting pairs talk more, silos are
-   already sparse ties), ``h_j = e_j · o_j`` is the sender's engagement times
-   customer orientation, times ``carrier_weight`` for knowledge carriers. With probability
-   ``ρ (1 − e^{−|s_ik|})`` the employee adopts ``sign(s_ik)``. Only knowledge
-   carriers pass on what they heard (it becomes their insight); everyone
-   else passes on only what they learned from customers themselves, so
-   without carriers customer knowledge travels one tie from the front line.
-4. **March learning** (as re-created from March's original program by
-   Rodan 2005 and Christensen 2015):
-   employees act on their beliefs (a coin flip where the belief is 0); an
-   employee whose actions match reality on more dimensions than the code
-   (``Σ_k a_ik r_k > Σ_k c_k r_k``) belongs to the superior group.
-   *Socialisation* (top-down, S1.8): where the code is non-zero and differs,
-   a belief moves one step toward the code with probability ``p1``.
-   *Code learning* (bottom-up, S1.6): where the superior group's majority
-   action differs from the code by a margin ``k``, the code adopts it with
-   probability ``1 − (1 − p2)^k``. By default only the departments that build
-   the offer (management, marketing, R&D) can teach the code, so customer
-   knowledge must travel there through the chain (S4.2); with
-   ``code_learns_from = "everyone"`` every employee is compared with the code,
-   as in March (1991) and "everything is marketing" (S1.6).
+1. **Turbulence** (S0.4): each core need flips with probability ``p4``, in
+   every segment.
+2. **Customer contact** (S0.3): each customer-contact employee meets a
+   customer of a segment drawn from the active customers and learns each of
+   that segment's needs with probability ``κ · e_i · o_i`` (engagement times
+   customer orientation, S1.2). What one learns from a customer oneself is
+   *first-hand* evidence. Evidence ages: each insight goes stale with
+   probability ``insight_forgetting`` per week (S0.4: keep listening).
+3. **Knowledge chain** (S0.3, S4.2, S3.4): employee ``j`` passes on
+   evidence ``u_jk b_jk`` where ``u_jk = 1`` for first-hand beliefs and, for
+   knowledge carriers, for anything they heard; others pass on only what
+   they learned themselves; carriers listen only to first-hand evidence, so
+   relayed knowledge travels at most front line → carrier → anyone. Employee ``i`` hears ``s_ik = Σ_j w_ij u_jk b_jk``
+   with ``w_ij = a_ij · g_ij · h_j``: ``g_ij = 1`` inside a department and
+   ``√(T_ij T_ji) / ½`` across (mutual trust relative to the uninformed
+   prior ½: distrust is a communication deficit, S3.1, S3.4), ``h_j = e_j o_j``
+   the sender's willingness to share (engagement times customer orientation),
+   times ``carrier_weight`` for carriers. With probability ``ρ (1 − e^{−|s_ik|})``
+   the employee adopts ``sign(s_ik)``.
+4. **Socialisation** (top-down, S1.8, March's p1): where the code is
+   non-zero and a belief differs, it moves one step toward the code; a
+   belief that moved is no longer evidence.
+5. **Code learning** (bottom-up, S1.6, March's p2). By default
+   (``code_evidence = "customer_insight"``) the code learns only from what
+   the knowledge chain delivered: on dimension ``k`` the teachers' insights
+   vote ``v_k = Σ_i u_ik b_ik`` (teachers: the offer departments, S4.2, or
+   everyone); where ``sign(v_k)`` differs from the code it is adopted with
+   probability ``p2 · min(1, |v_k| / q)``: one anecdote moves the offer
+   little, a quorum ``q`` of evidence moves it at March's full rate. The firm
+   cannot know more than its chain delivered, and learns as fast as the
+   chain delivers. ``code_evidence = "reality"`` is March's own rule for the
+   docking: employees act on their beliefs (a coin flip where 0), those whose
+   actions beat the code against reality form the superior group, whose
+   majority the code adopts with probability ``1 − (1 − p2)^k``.
 
-Offer fit (S4.5) is the share of dimensions where the code equals the needs.
+Offer fit (S4.5) of segment ``g`` is the share of dimensions where the code
+equals ``r_g``.
 """
 
 from __future__ import annotations
@@ -43,68 +50,68 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from orgsim import departments as dep
+from orgsim.mechanisms import Effects
+from orgsim.state import ACTIVE, World
 
-def turbulence(true_needs: np.ndarray, rate: float, rng: np.random.Generator) -> np.ndarray:
-    """Each need flips with probability ``rate`` (market drift)."""
-    flips = rng.random(true_needs.size) < rate
-    return np.where(flips, -true_needs, true_needs).astype(np.int8)
-
-
-def contact_learning(
-    beliefs: np.ndarray,
-    insight: np.ndarray,
-    true_needs: np.ndarray,
-    learn_probability: np.ndarray,
-    rng: np.random.Generator,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Employee i learns each true need with probability ``learn_probability[i]``; it is an insight."""
-    learns = rng.random(beliefs.shape) < learn_probability[:, None]
-    return np.where(learns, true_needs[None, :], beliefs).astype(np.int8), insight | learns
+#: The beta-reputation prior mean: cross-department channels at this trust carry as much as inside ones.
+UNINFORMED_TRUST = 0.5
 
 
-def diffusion_weights(
-    network: sp.csr_matrix,
-    department: np.ndarray,
-    trust: np.ndarray,
-    sender_weight: np.ndarray,
-) -> sp.csr_matrix:
-    """w_ij = a_ij · g_ij · h_j with g = 1 inside a department, 2·trust across."""
+def turbulence(core: np.ndarray, segment_needs: np.ndarray, rate: float, rng: np.random.Generator):
+    """Each core need flips with probability ``rate``, in every segment."""
+    flips = rng.random(core.size) < rate
+    sign = np.where(flips, -1, 1).astype(np.int8)
+    return core * sign, segment_needs * sign[None, :]
+
+
+def contact_learning(world: World, p, rng: np.random.Generator, segment_needs: np.ndarray):
+    """(beliefs, first_hand, learns): what contact staff learn from the customers they meet."""
+    w, m = world.workforce, world.market
+    active_segments = m.segment[m.status == ACTIVE]
+    pool = active_segments if active_segments.size else m.segment
+    met_segment = pool[rng.integers(0, pool.size, w.size)]
+    learn = p.contact_learning_rate * w.engagement * w.alignment * w.is_customer_contact
+    learns = rng.random(w.beliefs.shape) < learn[:, None]
+    heard = segment_needs[met_segment]
+    return np.where(learns, heard, w.beliefs).astype(np.int8), w.first_hand | learns, learns
+
+
+def diffusion_weights(network: sp.csr_matrix, department: np.ndarray, trust: np.ndarray,
+                      sender_weight: np.ndarray) -> sp.csr_matrix:
+    """w_ij = a_ij · g_ij · h_j, g = 1 inside a department, √(T_ij T_ji)/½ across."""
     coo = network.tocoo()
-    receiver_dept, sender_dept = department[coo.row], department[coo.col]
-    channel = np.where(receiver_dept == sender_dept, 1.0, 2.0 * trust[receiver_dept, sender_dept])
+    receiver, sender = department[coo.row], department[coo.col]
+    mutual = np.sqrt(trust[receiver, sender] * trust[sender, receiver]) / UNINFORMED_TRUST
+    channel = np.where(receiver == sender, 1.0, mutual)
     data = coo.data * channel * sender_weight[coo.col]
     return sp.csr_matrix((data, (coo.row, coo.col)), shape=network.shape)
 
 
-def diffusion(
-    beliefs: np.ndarray,
-    insight: np.ndarray,
-    weights: sp.csr_matrix,
-    rate: float,
-    is_carrier: np.ndarray,
-    rng: np.random.Generator,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Adopt s = sign(Σ_j w_ij u_jk b_jk) with probability rate · (1 − exp(−|s|));
-    for knowledge carriers the adopted belief becomes an insight they pass on."""
-    signal = weights @ (beliefs * insight).astype(np.float64)
-    adopt = rng.random(beliefs.shape) < rate * (1.0 - np.exp(-np.abs(signal)))
-    adopt &= signal != 0
-    relayed = adopt & is_carrier[:, None]
-    return np.where(adopt, np.sign(signal), beliefs).astype(np.int8), insight | relayed
+def diffusion(beliefs, insight, first_hand, is_carrier, weights, rate, rng):
+    """Adopt sign(s) with probability rate · (1 − exp(−|s|)); evidence only through the chain.
+
+    Everyone hears ``s = W (b ∘ first_hand) + W (b ∘ carried)``, where carriers
+    pass on all their evidence. Carriers collect from the front line: they
+    listen to first-hand evidence only and what they adopt is evidence.
+    Anyone else adopts the belief, but it counts as evidence only where a
+    carrier brought it (the same sign came through carriers); hearsay is not
+    evidence. So relayed knowledge travels front line → carrier → anyone.
+    """
+    carried = is_carrier[:, None] & insight
+    from_front_line = weights @ (beliefs * first_hand).astype(np.float64)
+    from_carriers = weights @ (beliefs * carried).astype(np.float64)
+    signal = np.where(is_carrier[:, None], from_front_line, from_front_line + from_carriers)
+    adopt = (rng.random(beliefs.shape) < rate * (1.0 - np.exp(-np.abs(signal)))) & (signal != 0)
+    sign = np.sign(signal)
+    evidence = adopt & (is_carrier[:, None] | (np.sign(from_carriers) == sign))
+    return np.where(adopt, sign, beliefs).astype(np.int8), (insight & ~adopt) | evidence, adopt
 
 
-def act(beliefs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Actions: the belief where it is non-zero, a fair coin where it is 0."""
-    coin = np.where(rng.random(beliefs.shape) < 0.5, -1, 1).astype(np.int8)
-    return np.where(beliefs != 0, beliefs, coin)
-
-
-def socialisation(
-    beliefs: np.ndarray, code: np.ndarray, rate: float, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
+def socialisation(beliefs: np.ndarray, code: np.ndarray, rate: float, rng: np.random.Generator):
     """Where the code is non-zero and differs, move a belief one step toward it (prob. p1).
 
-    Returns the new beliefs and the mask of beliefs that moved (no longer insights).
+    Returns the new beliefs and the mask of beliefs that moved (no longer evidence).
     """
     differs = (code[None, :] != 0) & (beliefs != code[None, :])
     moves = differs & (rng.random(beliefs.shape) < rate)
@@ -112,55 +119,66 @@ def socialisation(
     return (beliefs + moves * step_toward_code).astype(np.int8), moves
 
 
-def code_learning(
-    actions: np.ndarray,
-    code: np.ndarray,
-    true_needs: np.ndarray,
-    rate: float,
-    rng: np.random.Generator,
-    teachers: np.ndarray | None = None,
-) -> np.ndarray:
-    """The code adopts the superior group's majority action with prob. 1 − (1 − p2)^k.
+def learn_from_insight(beliefs, insight, code, rate, quorum, rng, teachers):
+    """The code adopts the sign of the teachers' evidence vote v with prob. p2 · min(1, |v| / quorum)."""
+    votes = ((beliefs * insight)[teachers]).sum(axis=0, dtype=np.int64)
+    draws = rng.random(code.size)
+    majority = np.sign(votes).astype(np.int8)
+    change = (majority != 0) & (majority != code) & (draws < rate * np.minimum(1.0, np.abs(votes) / quorum))
+    return np.where(change, majority, code).astype(np.int8)
 
-    ``teachers`` (bool per employee) limits who the code can learn from; None: everyone.
-    """
-    superior = actions.astype(np.int64) @ true_needs > int(code.astype(np.int64) @ true_needs)
-    if teachers is not None:
-        superior &= teachers
+
+def act(beliefs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Actions: the belief where it is non-zero, a fair coin where it is 0 (March 1991)."""
+    coin = np.where(rng.random(beliefs.shape) < 0.5, -1, 1).astype(np.int8)
+    return np.where(beliefs != 0, beliefs, coin)
+
+
+def learn_from_reality(actions, code, reality, rate, rng, teachers):
+    """March (1991): the code adopts the superior group's majority action with prob. 1 − (1 − p2)^k."""
+    superior = (actions.astype(np.int64) @ reality > int(code.astype(np.int64) @ reality)) & teachers
     draws = rng.random(code.size)  # drawn every week so the random stream does not depend on the group
     if not superior.any():
         return code
-    margin = actions[superior].sum(axis=0, dtype=np.int64)  # (#+1) − (#−1) per dimension
+    margin = actions[superior].sum(axis=0, dtype=np.int64)
     majority = np.sign(margin).astype(np.int8)
     change = (majority != 0) & (majority != code) & (draws < 1.0 - (1.0 - rate) ** np.abs(margin))
     return np.where(change, majority, code).astype(np.int8)
 
 
-def march_step(
-    beliefs: np.ndarray,
-    insight: np.ndarray,
-    code: np.ndarray,
-    true_needs: np.ndarray,
-    socialisation_rate: float,
-    code_learning_rate: float,
-    rng: np.random.Generator,
-    teachers: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One period of March (1991): act, socialise, then the code learns from the actions.
+def step(world: World, p, rng: np.random.Generator) -> Effects:
+    w, f = world.workforce, world.firm
+    core, segment_needs = turbulence(f.core_needs, f.segment_needs, p.market_turbulence, rng)
+    beliefs, first_hand, _ = contact_learning(world, p, rng, segment_needs)
+    stale = rng.random(w.insight.shape) < p.insight_forgetting
+    first_hand &= ~stale
+    insight = (w.insight & ~stale) | first_hand
+    if p.knowledge_diffusion_rate > 0:
+        trust = (f.trust_positive + 1.0) / (f.trust_positive + f.trust_negative + 2.0)
+        sender_weight = w.engagement * w.alignment * np.where(w.is_knowledge_carrier, p.carrier_weight, 1.0)
+        weights = diffusion_weights(w.network, w.department, trust, sender_weight)
+        beliefs, insight, _ = diffusion(beliefs, insight, first_hand, w.is_knowledge_carrier, weights,
+                                        p.knowledge_diffusion_rate, rng)
+    teachers = (np.ones(w.size, dtype=bool) if p.code_learns_from == "everyone"
+                else np.isin(w.department, dep.OFFER_DEPARTMENTS))
+    if p.code_evidence == "reality":
+        actions = act(beliefs, rng)
+        new_beliefs, socialised = socialisation(beliefs, f.code, p.socialisation_rate, rng)
+        code = learn_from_reality(actions, f.code, core, p.code_learning_rate, rng, teachers)
+    else:
+        new_beliefs, socialised = socialisation(beliefs, f.code, p.socialisation_rate, rng)
+        code = learn_from_insight(beliefs, insight, f.code, p.code_learning_rate, p.code_evidence_quorum, rng, teachers)
+    return Effects(
+        workforce={"beliefs": new_beliefs, "insight": insight & ~socialised, "first_hand": first_hand & ~socialised},
+        firm={"core_needs": core, "segment_needs": segment_needs, "code": code},
+    )
 
-    Returns (beliefs, insight, code).
-    """
-    actions = act(beliefs, rng)
-    new_beliefs, socialised = socialisation(beliefs, code, socialisation_rate, rng)
-    new_code = code_learning(actions, code, true_needs, code_learning_rate, rng, teachers)
-    return new_beliefs, insight & ~socialised, new_code
+
+def segment_fit(code: np.ndarray, segment_needs: np.ndarray) -> np.ndarray:
+    """Offer fit per segment: share of dimensions where the code equals the segment's needs (S4.5)."""
+    return np.mean(code[None, :] == segment_needs, axis=1)
 
 
-def offer_fit(code: np.ndarray, true_needs: np.ndarray) -> float:
-    """Share of need dimensions where the official offer matches the true need (S4.5)."""
-    return float(np.mean(code == true_needs))
-
-
-def knowledge_share(beliefs: np.ndarray, true_needs: np.ndarray) -> np.ndarray:
+def knowledge_share(beliefs: np.ndarray, needs: np.ndarray) -> np.ndarray:
     """Per employee: share of dimensions believed correctly."""
-    return np.mean(beliefs == true_needs[None, :], axis=1)
+    return np.mean(beliefs == needs[None, :], axis=1)

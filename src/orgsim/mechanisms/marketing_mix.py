@@ -1,24 +1,34 @@
 """Mechanism 6 — the marketing mix (S2.2–S2.4, S4.3, S4.5).
 
 The weekly budget ``B`` is split into mass advertising (share ``α``) and
-personal touchpoints. With the spend unit ``U`` = 10,000 EUR per week:
+personal touchpoints. With the spend unit ``U`` = 10,000 EUR per week the ad
+intensity is ``I = α B / U`` and the touchpoint intensity ``J = (1 − α) B / U``.
+Customers differ in their exposure ``x_i`` to advertising (gamma, mean 1)
+and in the fatigue ``θ_i`` at which they shield themselves (S2.2):
 
-* ad intensity ``I = α B / U``, touchpoint intensity ``J = (1 − α) B / U``;
-* ad fatigue (S2.2): ``f ← clip(f + g I (1 − f) − ε f, 0, 1)``; a customer
-  with ``f > θ`` shields and ignores advertising;
-* ad pressure on a prospect: ``a = min(1, p_ad I (1 − f))``, zero if shielded;
-* expectation (S2.2, S4.3, S4.5): promises exceed the real offer as far as the
-  purpose is unclear, ``E = E0 + h I (1 − purpose_clarity)`` for an unshielded
-  customer and ``E0`` for a shielded one;
+* ad fatigue ``f_i ← clip(f_i + g I x_i (1 − f_i) − ε f_i, 0, 1)``; a
+  customer with ``f_i > θ_i`` is *shielded* and ignores advertising;
+* promises (S2.2, S4.3, S4.5): an unshielded customer hears a promise above
+  the real offer as far as the purpose is unclear, ``h I x_i (1 − clarity)``;
+  broken promises are remembered: ``P_i ← max(μ P_i, h I x_i (1 − clarity))``
+  while unshielded, ``μ P_i`` once shielded (``promise_memory`` μ). The
+  customer's expectation is ``E_i = E0_i + P_i``;
+* leads (Bass p): an unshielded prospect becomes a lead from advertising with
+  probability ``min(1, p_ad I x_i (1 − f_i))``; leads go to sales through
+  the marketing → sales hand-off (mechanism 4);
 * touchpoints (S2.3, S2.4): each active customer is met personally with
-  probability ``min(1, τ J)``.
+  probability ``min(1, τ J)`` (mechanism 7 scores the meeting).
+
+Annoyance by fatigue and churn of the shielded belong to mechanism 7.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from orgsim.mechanisms import Effects
 from orgsim.parameters import SPEND_UNIT_EUR
+from orgsim.state import PROSPECT, Market, World
 
 
 def intensities(budget: float, ad_share: float) -> tuple[float, float]:
@@ -26,19 +36,39 @@ def intensities(budget: float, ad_share: float) -> tuple[float, float]:
     return budget * ad_share / SPEND_UNIT_EUR, budget * (1.0 - ad_share) / SPEND_UNIT_EUR
 
 
-def fatigue_step(fatigue: np.ndarray, ad_intensity: float, gain: float, recovery: float) -> np.ndarray:
-    return np.clip(fatigue + gain * ad_intensity * (1.0 - fatigue) - recovery * fatigue, 0.0, 1.0)
+def stationary_fatigue(exposure: np.ndarray, ad_intensity: float, gain: float, recovery: float) -> np.ndarray:
+    """Fixed point of the fatigue update: f = gIx / (gIx + ε)."""
+    push = gain * ad_intensity * exposure
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(push > 0, push / (push + recovery), 0.0)
 
 
-def ad_pressure(fatigue: np.ndarray, shielded: np.ndarray, ad_conversion: float, ad_intensity: float) -> np.ndarray:
-    pressure = np.minimum(1.0, ad_conversion * ad_intensity * (1.0 - fatigue))
-    return np.where(shielded, 0.0, pressure)
+def step(world: World, p, rng: np.random.Generator) -> Effects:
+    m = world.market
+    ad_intensity, touch_intensity = intensities(p.marketing_budget, p.ad_share)
+    fatigue = np.clip(
+        m.ad_fatigue + p.ad_fatigue_gain * ad_intensity * m.ad_exposure * (1.0 - m.ad_fatigue)
+        - p.ad_fatigue_recovery * m.ad_fatigue, 0.0, 1.0,
+    )
+    shielded = fatigue > m.shield_threshold
+    heard = p.ad_hype * ad_intensity * m.ad_exposure * (1.0 - p.purpose_clarity)
+    promise = np.where(shielded, p.promise_memory * m.promise, np.maximum(p.promise_memory * m.promise, heard))
+    prospects = np.flatnonzero(m.status == PROSPECT)
+    pressure = np.minimum(1.0, p.ad_conversion * ad_intensity * m.ad_exposure[prospects] * (1.0 - fatigue[prospects]))
+    pressure[shielded[prospects]] = 0.0
+    leads = prospects[rng.random(prospects.size) < pressure]
+    return Effects(
+        market={"ad_fatigue": fatigue, "promise": promise},
+        week={"ad_intensity": ad_intensity, "touch_intensity": touch_intensity,
+              "spend": p.marketing_budget, "leads": leads},
+    )
 
 
-def expectation(shielded: np.ndarray, base: float, hype: float, ad_intensity: float, purpose_clarity: float) -> np.ndarray:
-    promise = hype * ad_intensity * (1.0 - purpose_clarity)
-    return np.where(shielded, base, base + promise)
-
-
-def touched(n: int, touchpoint_intensity: float, reach: float, rng: np.random.Generator) -> np.ndarray:
-    return rng.random(n) < min(1.0, reach * touchpoint_intensity)
+def settle(m: Market, p) -> None:
+    """Week 0: fatigue and promises at their stationary values under the week-0 mix."""
+    if not p.enable_marketing_mix:
+        return
+    ad_intensity, _ = intensities(p.marketing_budget, p.ad_share)
+    m.ad_fatigue = stationary_fatigue(m.ad_exposure, ad_intensity, p.ad_fatigue_gain, p.ad_fatigue_recovery)
+    heard = p.ad_hype * ad_intensity * m.ad_exposure * (1.0 - p.purpose_clarity)
+    m.promise = np.where(m.shielded, 0.0, heard)

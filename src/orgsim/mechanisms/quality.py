@@ -1,46 +1,69 @@
-"""Mechanism 5 — weakest-link service quality (S1.3, S1.4, S1.2).
+"""Mechanism 5 — customer orientation and weakest-link service quality (S1.2, S1.3, S1.4, S1.8).
 
-An employee's contribution is ``q_i = performance_i · engagement_i ·
-alignment_i``. The offer is the performance of all employees, also those not
-directly involved (S1.3): every order is served by a team of one randomly
-drawn member of each department, and one under-performer can destroy the
-performance of all (S1.4):
+Customer orientation (alignment to brand, offer and customer, S1.2) follows
+attitude toward marketing (S1.8):
 
-    Q_order = λ · min_{i ∈ team} q_i + (1 − λ) · mean_{i ∈ team} q_i
+    o_i ← o_i + α ((1 + x_i) / 2 − o_i).
 
-with λ the weakest-link weight. Performance is capability minus the capacity
-lost to duplicate work (mechanism 4). Customer orientation (alignment to
-brand, offer and customer, S1.2) follows attitude toward marketing:
+Performance is capability minus the capacity lost to duplicate work in the
+employee's department (mechanism 4): ``perf_i = cap_i (1 − load_d)``.
+An employee's contribution is the product performance × engagement ×
+orientation, put back on the scale of one factor (geometric mean):
 
-    alignment(t+1) = alignment + α ((1 + x) / 2 − alignment)   (S1.8).
+    q_i = (perf_i · e_i · o_i)^{1/3}.
+
+The offer is the performance of all employees, also those not directly
+involved (S1.3): every order is served by a team of one randomly drawn member
+of each department, and one under-performer can destroy the performance of
+all (S1.4):
+
+    Q_order = λ · min_{i ∈ team} q_i + (1 − λ) · mean_{i ∈ team} q_i.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from orgsim import departments as dep
+from orgsim.mechanisms import Effects
+from orgsim.state import Workforce, World
+
 
 def contribution(performance: np.ndarray, engagement: np.ndarray, alignment: np.ndarray) -> np.ndarray:
-    return performance * engagement * alignment
+    return np.cbrt(performance * engagement * alignment)
 
 
-def order_quality(
-    contribution: np.ndarray,
-    department_start: np.ndarray,
-    department_size: np.ndarray,
-    n_orders: int,
-    weakest_link_weight: float,
-    rng: np.random.Generator,
-) -> np.ndarray:
+def department_blocks(department: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(first index, size) of each department's contiguous block."""
+    size = np.bincount(department, minlength=dep.N_DEPARTMENTS)
+    return np.concatenate([[0], np.cumsum(size)[:-1]]), size
+
+
+def order_quality(contrib: np.ndarray, department: np.ndarray, n_orders: int, weakest_link_weight: float,
+                  rng: np.random.Generator) -> np.ndarray:
     """Quality of each of ``n_orders`` orders, each served by one member per department."""
-    offsets = (rng.random((n_orders, department_size.size)) * department_size).astype(np.int64)
-    team = contribution[department_start[None, :] + offsets]
+    start, size = department_blocks(department)
+    offsets = (rng.random((n_orders, size.size)) * size).astype(np.int64)
+    team = contrib[start[None, :] + offsets]
     return weakest_link_weight * team.min(axis=1) + (1 - weakest_link_weight) * team.mean(axis=1)
 
 
-def performance(capability: np.ndarray, capacity_load: float) -> np.ndarray:
-    return capability * (1.0 - capacity_load)
+def step(world: World, p, rng: np.random.Generator) -> Effects:
+    w = world.workforce
+    alignment = w.alignment + p.alignment_rate * ((1.0 + w.attitude) / 2.0 - w.alignment)
+    performance = w.capability * (1.0 - world.firm.capacity_load[w.department])
+    contrib = contribution(performance, w.engagement, alignment)
+    quality = order_quality(contrib, w.department, world.week.ordering.size, p.weakest_link_weight, rng)
+    return Effects(workforce={"alignment": alignment, "performance": performance}, week={"order_quality": quality})
 
 
-def alignment_step(alignment: np.ndarray, attitude: np.ndarray, rate: float) -> np.ndarray:
-    return alignment + rate * ((1.0 + attitude) / 2.0 - alignment)
+def sample_quality(w: Workforce, p, rng: np.random.Generator) -> tuple[float, float]:
+    """(mean, standard deviation) of the quality of a sample of 512 teams (week 0)."""
+    contrib = contribution(w.performance, w.engagement, w.alignment)
+    sample = order_quality(contrib, w.department, 512, p.weakest_link_weight, rng)
+    return float(sample.mean()), float(sample.std())
+
+
+def off(world: World, p, rng: np.random.Generator) -> Effects:
+    """Quality switched off: every order is served perfectly."""
+    return Effects(week={"order_quality": np.ones(world.week.ordering.size)})

@@ -1,36 +1,36 @@
 """Mechanism 8 — recognition and freedom (S1.7, S0.5).
 
 Each week a share ``r`` (``recognition_rate``) of employees, drawn at random,
-is recognised for their contribution. Engagement ``e`` follows
+is recognised for their contribution (``R_i = 1``). Engagement follows
 
-    e(t+1) = e(t) + η · ( (1 + F + R_i) / 3 − e(t) )
+    e_i ← e_i + η · ( (μ + F + R_i) / 3 − e_i )
 
-with ``R_i`` = 1 if recognised this week, ``F`` the freedom (room and a
-culture to develop ideas, S0.5) and ``η`` the engagement rate: intrinsic
-motivation, freedom and recognition each count a third.
+with ``μ`` the intrinsic motivation, ``F`` the freedom (room and a culture to
+develop ideas, S0.5) and ``η`` the engagement rate: intrinsic motivation,
+freedom and recognition weigh a third each (an assumption).
 
-While the firm shows success (``s > 0``), the overlooked stop supporting the
-favoured (S1.7): their attitude drops by ``overlooked_penalty · s``.
+While the firm shows success ``s > 0``, the overlooked stop supporting the
+favoured (S1.7): their attitude target (mechanism 1) is lowered by
+
+    pressure_i = π · max(s, 0) · (1 − R_i) · (1 + x_i) / 2
+
+(``overlooked_penalty`` π): the more they supported, the more they have to
+withdraw. Attitude moves toward its target at its own rate,
+so a week of being overlooked is a nudge, not a jump.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from orgsim.mechanisms import Effects
+from orgsim.state import World
 
-def step(
-    engagement: np.ndarray,
-    attitude: np.ndarray,
-    success: float,
-    recognition_rate: float,
-    freedom: float,
-    engagement_rate: float,
-    overlooked_penalty: float,
-    rng: np.random.Generator,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Return (engagement, attitude) after one week of (non-)recognition."""
-    recognised = rng.random(engagement.size) < recognition_rate
-    target = (1.0 + freedom + recognised) / 3.0
-    new_engagement = engagement + engagement_rate * (target - engagement)
-    drop = overlooked_penalty * max(success, 0.0) * ~recognised
-    return np.clip(new_engagement, 0.0, 1.0), np.clip(attitude - drop, -1.0, 1.0)
+
+def step(world: World, p, rng: np.random.Generator) -> Effects:
+    w = world.workforce
+    recognised = rng.random(w.size) < p.recognition_rate
+    target = (p.intrinsic_motivation + p.freedom + recognised) / 3.0
+    engagement = np.clip(w.engagement + p.engagement_rate * (target - w.engagement), 0.0, 1.0)
+    pressure = p.overlooked_penalty * max(world.firm.success, 0.0) * ~recognised * (1.0 + w.attitude) / 2.0
+    return Effects(workforce={"engagement": engagement, "recognised": recognised, "overlooked_pressure": pressure})

@@ -7,24 +7,29 @@ negative evidence ``(P_ij, N_ij)`` about department ``j``; its expected trust is
 
 Each week the evidence is discounted by the forgetting factor ``φ`` and new
 observations are added; a negative observation counts ``ω`` times
-(``trust_loss_weight``), so trust is lost faster than it is rebuilt (S2.4):
+(``trust_loss_weight``), so trust is lost faster than it is rebuilt
+(S2.4; Slovic 1993):
 
     P_ij ← (1 − φ) P_ij + r_ij,     N_ij ← (1 − φ) N_ij + ω s_ij.
 
-Observations (see :func:`weekly_observations`):
+Observations each week (row observes column):
 
 * sales observes marketing's three trust-building behaviours of Malshe &
   Al-Khatib (2017), S3.2 (a) advocacy, (b) support, (c) buffering: one
   observation each, positive with the probability that marketing shows it,
   negative (neglect) otherwise;
-* the receiver of each order hand-off observes the sender: positive if the
-  hand-off worked (S3.1, S2.5);
+* the receiver of each kind of hand-off that happened this week observes
+  the sender once, positive with the share of those hand-offs that worked
+  (S3.1, S2.5); marketing's leads count like orders, so leads lost at the
+  marketing → sales interface are evidence against it;
 * every other pair meets with probability ``1 − silo_strength`` (S2.1) and
-  the meeting is positive with the probability of the observed
-  department's mean engagement.
+  the meeting goes well with the observed department's mean engagement.
 
-With ``φ = 0`` and ``ω = 1``, ``r`` positive and ``s`` negative observations give
-exactly (r + 1)/(r + s + 2) (docking test).
+Trust acts through mechanisms 2 (knowledge channels) and 4 (hand-off
+failures, lost leads, duplicate work). With ``φ = 0`` and ``ω = 1``, ``r``
+positive and ``s`` negative observations give exactly (r + 1)/(r + s + 2)
+(docking test). Week 0 starts at the stationary evidence ``P = E[r]/φ``,
+``N = ω E[s]/φ`` of the week-0 behaviour (no evidence when ``φ = 0``).
 """
 
 from __future__ import annotations
@@ -32,6 +37,9 @@ from __future__ import annotations
 import numpy as np
 
 from orgsim import departments as dep
+from orgsim.mechanisms import Effects
+from orgsim.mechanisms.coordination import RECEIVERS, SENDERS
+from orgsim.state import World
 
 
 def expected_trust(positive: np.ndarray, negative: np.ndarray) -> np.ndarray:
@@ -39,53 +47,70 @@ def expected_trust(positive: np.ndarray, negative: np.ndarray) -> np.ndarray:
     return (positive + 1.0) / (positive + negative + 2.0)
 
 
-def update(
-    positive: np.ndarray,
-    negative: np.ndarray,
-    positive_observations: np.ndarray,
-    negative_observations: np.ndarray,
-    forgetting: float,
-    loss_weight: float,
-) -> tuple[np.ndarray, np.ndarray]:
+def update(positive, negative, positive_observations, negative_observations, forgetting, loss_weight):
     """Discount old evidence and add this week's observations."""
     keep = 1.0 - forgetting
-    return (
-        keep * positive + positive_observations,
-        keep * negative + loss_weight * negative_observations,
-    )
+    return keep * positive + positive_observations, keep * negative + loss_weight * negative_observations
 
 
-def weekly_observations(
-    marketing_behaviours: tuple[float, float, float],
-    handoff_success: np.ndarray | None,
-    department_engagement: np.ndarray,
-    silo_strength: float,
-    rng: np.random.Generator,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Positive and negative observation counts (D, D) for one week; row observes column.
+def department_engagement(world: World) -> np.ndarray:
+    w = world.workforce
+    return (np.bincount(w.department, weights=w.engagement, minlength=dep.N_DEPARTMENTS)
+            / np.bincount(w.department, minlength=dep.N_DEPARTMENTS))
 
-    ``handoff_success`` holds, per entry of ``ORDER_HANDOFFS``, the share of
-    hand-offs that worked this week, or None when nothing was handed off.
+
+def observation_chances(world: World, p) -> tuple[np.ndarray, np.ndarray]:
+    """(chance of an observation, chance it is positive) per ordered pair, (D, D).
+
+    Meetings, hand-offs and marketing's behaviours are counted separately by
+    :func:`weekly_observations`; this gives their expectations for week 0.
     """
     d = dep.N_DEPARTMENTS
-    positive = np.zeros((d, d))
-    negative = np.zeros((d, d))
+    meet = np.full((d, d), 1.0 - p.silo_strength)
+    np.fill_diagonal(meet, 0.0)
+    good = np.broadcast_to(department_engagement(world)[None, :], (d, d))
+    return meet, good
 
-    # Every pair may meet; a meeting goes well with the observed department's engagement.
-    meets = rng.random((d, d)) < 1.0 - silo_strength
-    good = rng.random((d, d)) < department_engagement[None, :]
-    np.fill_diagonal(meets, False)
-    positive += meets & good
-    negative += meets & ~good
 
-    if handoff_success is not None:
-        draws = rng.random(len(dep.ORDER_HANDOFFS))
-        for h, (sender, receiver) in enumerate(dep.ORDER_HANDOFFS):
-            worked = draws[h] < handoff_success[h]
-            positive[receiver, sender] += worked
-            negative[receiver, sender] += not worked
+def weekly_observations(world: World, p, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Positive and negative observation counts (D, D) for one week; row observes column."""
+    week = world.week
+    attempts = week.handoff_attempts
+    success = np.where(attempts > 0, 1.0 - week.handoff_failures / np.maximum(attempts, 1.0), 0.0)
+    meet_chance, good_chance = observation_chances(world, p)
+    meets = rng.random(meet_chance.shape) < meet_chance
+    good = rng.random(meet_chance.shape) < good_chance
+    positive = (meets & good).astype(float)
+    negative = (meets & ~good).astype(float)
 
-    shown = rng.random(3) < np.asarray(marketing_behaviours)
+    worked = rng.random(attempts.size) < success
+    happened = attempts > 0
+    np.add.at(positive, (RECEIVERS, SENDERS), happened & worked)
+    np.add.at(negative, (RECEIVERS, SENDERS), happened & ~worked)
+
+    shown = rng.random(3) < np.array([p.marketing_advocacy, p.marketing_support, p.marketing_buffering])
     positive[dep.SALES, dep.MARKETING] += shown.sum()
     negative[dep.SALES, dep.MARKETING] += (~shown).sum()
     return positive, negative
+
+
+def step(world: World, p, rng: np.random.Generator) -> Effects:
+    f = world.firm
+    positive, negative = weekly_observations(world, p, rng)
+    new_positive, new_negative = update(f.trust_positive, f.trust_negative, positive, negative,
+                                        p.trust_forgetting, p.trust_loss_weight)
+    return Effects(firm={"trust_positive": new_positive, "trust_negative": new_negative})
+
+
+def stationary_evidence(world: World, p, handoff_success: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(P, N) that this week's expected observations would hold steady: E[r]/φ, ω E[s]/φ."""
+    meet, good = observation_chances(world, p)
+    positive, negative = meet * good, meet * (1.0 - good)
+    np.add.at(positive, (RECEIVERS, SENDERS), handoff_success)
+    np.add.at(negative, (RECEIVERS, SENDERS), 1.0 - handoff_success)
+    behaviours = np.array([p.marketing_advocacy, p.marketing_support, p.marketing_buffering])
+    positive[dep.SALES, dep.MARKETING] += behaviours.sum()
+    negative[dep.SALES, dep.MARKETING] += (1.0 - behaviours).sum()
+    if p.trust_forgetting == 0.0:
+        return np.zeros_like(positive), np.zeros_like(negative)
+    return positive / p.trust_forgetting, p.trust_loss_weight * negative / p.trust_forgetting

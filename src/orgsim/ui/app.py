@@ -3,7 +3,7 @@
 Every browser session gets its own models: all state lives in component
 hooks (``use_reactive``/``use_ref``), never in module globals. Parameter
 controls are generated from the declarations in ``orgsim.parameters``;
-intervention buttons from ``orgsim.mechanisms.interventions.ACTIONS``.
+intervention buttons from ``orgsim.interventions.ACTIONS``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import solara.lab
 from solara.server import kernel_context
 
 from orgsim.errors import UserError
-from orgsim.mechanisms.interventions import ACTIONS
+from orgsim.interventions import ACTIONS
 from orgsim.model import OrgModel
 from orgsim.parameters import GROUPS, PARAMS_BY_NAME, Param, parameters_in_group
 from orgsim.scenario import Scenario, load, scenario_dir

@@ -1,22 +1,39 @@
-"""Shared fixtures."""
+"""Shared fixtures and helpers.
+
+* :data:`SWITCHES` and :func:`only`: parameter overrides that leave only some
+  mechanisms on (the single-mechanism model tests in tests/test_model.py).
+* :func:`small_world`: a small model's world and parameters, for the
+  known-answer tests of one mechanism's ``step(world, p, rng)``.
+* :class:`ThresholdRng`: a stand-in for ``numpy.random.Generator`` whose
+  every uniform draw is one value ``u``, so every Bernoulli event
+  ``rng.random() < p`` happens exactly when ``p > u``. Running a mechanism
+  with ``u`` just below and just above a probability from its docstring
+  tests that probability exactly, without statistics.
+* :func:`snapshot` and :func:`assert_same_world`: a mechanism reads the world
+  and never writes it.
+"""
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+from typing import Any
+
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
-from orgsim.parameters import make_parameters
+from orgsim.parameters import PARAMETERS
 
-#: Every mechanism switch, for configurations that keep only one on.
-SWITCHES = (
-    "enable_attitude", "enable_knowledge", "enable_trust", "enable_coordination",
-    "enable_quality", "enable_marketing_mix", "enable_experience", "enable_referrals",
-    "enable_reviews", "enable_churn", "enable_recognition",
-)
+#: Every mechanism switch (the parameters named enable_*), in declaration order.
+SWITCHES: tuple[str, ...] = tuple(p.name for p in PARAMETERS if p.name.startswith("enable_"))
 
 
 def only(*switches: str) -> dict[str, bool]:
     """Switch overrides that leave only the named mechanisms on."""
+    unknown = set(switches) - set(SWITCHES)
+    if unknown:
+        raise ValueError(f"not a switch: {sorted(unknown)}")
     return {s: s in switches for s in SWITCHES}
 
 
@@ -25,6 +42,70 @@ def rng() -> np.random.Generator:
     return np.random.default_rng(12345)
 
 
-@pytest.fixture
-def params():
-    return make_parameters({"n_employees": 60, "n_customers": 800})
+def small_model(seed: int = 1, **overrides: Any):
+    """A model of 40 employees and 300 customers (or as overridden), without customer views."""
+    from orgsim.model import OrgModel
+
+    sizes = {"n_employees": 40, "n_customers": 300}
+    return OrgModel(seed=seed, customer_views=False, **{**sizes, **overrides})
+
+
+def small_world(seed: int = 1, **overrides: Any):
+    """(world, parameters) of :func:`small_model`."""
+    model = small_model(seed, **overrides)
+    return model.world, model.params
+
+
+class ThresholdRng:
+    """Every uniform draw is ``u``: an event of probability p happens iff p > u.
+
+    Covers the draws the mechanisms make: ``random``, ``integers`` (always
+    ``low``: the first candidate) and ``binomial`` (all n trials happen iff
+    p > u, none otherwise).
+    """
+
+    def __init__(self, u: float) -> None:
+        self.u = u
+
+    def random(self, size: Any = None) -> Any:
+        return self.u if size is None else np.full(size, self.u)
+
+    def integers(self, low: int, high: int | None = None, size: Any = None) -> Any:
+        if high is None:
+            low = 0
+        return low if size is None else np.full(size, low, dtype=np.int64)
+
+    def binomial(self, n: Any, p: Any, size: Any = None) -> Any:
+        return np.where(np.asarray(p) > self.u, n, 0).astype(np.int64)
+
+
+def just_below(probability: float) -> ThresholdRng:
+    """A draw just below ``probability``: the event happens."""
+    return ThresholdRng(probability * (1 - 1e-9))
+
+
+def just_above(probability: float) -> ThresholdRng:
+    """A draw just above ``probability``: the event does not happen."""
+    return ThresholdRng(min(probability * (1 + 1e-9) + 1e-15, 1 - 1e-15))
+
+
+def snapshot(world: Any) -> Any:
+    return copy.deepcopy(world)
+
+
+def _same(a: Any, b: Any) -> bool:
+    if sp.issparse(a) or sp.issparse(b):
+        return sp.issparse(a) and sp.issparse(b) and a.shape == b.shape and (a != b).nnz == 0
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return (isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.dtype == b.dtype
+                and np.array_equal(a, b))
+    return a == b
+
+
+def assert_same_world(a: Any, b: Any) -> None:
+    """Every field of every container is equal (bit for bit, dtype included)."""
+    for container in dataclasses.fields(a):
+        left, right = getattr(a, container.name), getattr(b, container.name)
+        for field in dataclasses.fields(left):
+            assert _same(getattr(left, field.name), getattr(right, field.name)), \
+                f"{container.name}.{field.name} changed"

@@ -68,8 +68,24 @@ class Customer(mesa.Agent):
         self.index = index
 
     satisfaction = _view("market", "satisfaction", float)
-    expectation = _view("market", "expectation", float)
+    promise = _view("market", "promise", float)
     ad_fatigue = _view("market", "ad_fatigue", float)
+
+    @property
+    def segment(self) -> int:
+        return int(self.model.market.segment[self.index])
+
+    @property
+    def expectation(self) -> float:
+        """Expectation: the customer's own base expectation plus remembered promises."""
+        return float(self.model.market.expectation[self.index])
+
+    @property
+    def score(self) -> int:
+        """Likelihood to recommend, 0-10."""
+        from orgsim.mechanisms.customers import score
+
+        return int(score(self.model.market.satisfaction[self.index : self.index + 1], self.model.params)[0])
 
     @property
     def status(self) -> str:
@@ -77,9 +93,9 @@ class Customer(mesa.Agent):
 
     @property
     def perception(self) -> str:
-        threshold = self.model.params.perception_threshold
-        s = self.satisfaction
-        return "positive" if s > threshold else "negative" if s < -threshold else "neutral"
+        """Brand stored as positive (promoter), standard (passive) or negative (detractor), S1.5."""
+        s = self.score
+        return "positive" if s >= 9 else "negative" if s <= 6 else "neutral"
 
     def __repr__(self) -> str:
         return f"Customer({self.index}, {self.status}, {self.perception})"

@@ -79,7 +79,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         "steps": scenario.steps,
         "parameters": scenario.params.model_dump(),
         "overrides": scenario.overrides,
-        "interventions": model.applied_interventions,
+        "interventions": [i.as_dict() for i in model.applied_interventions],
         "orgsim_version": __version__,
         "mesa_version": mesa_version,
         "python_version": platform.python_version(),
@@ -159,6 +159,22 @@ def _cmd_docs(args: argparse.Namespace) -> int:
     return docs.main(check=args.check)
 
 
+def _cmd_patterns(args: argparse.Namespace) -> int:
+    import os
+
+    from orgsim import patterns
+    from orgsim.io import atomic_write_text
+
+    if args.seeds is not None and args.seeds < 2:
+        raise UserError(f"--seeds {args.seeds} is not allowed; allowed: an integer >= 2 (confidence intervals need two)")
+    results = patterns.run_catalogue(args.seeds, workers=args.workers or os.cpu_count() or 1)
+    out = Path(args.out)
+    atomic_write_text(out, patterns.markdown(results, args.seeds))
+    held = sum(r.holds for r in results)
+    print(f"{held} of {len(results)} patterns hold; wrote {out}")
+    return 0 if held == len(results) else 1
+
+
 def _cmd_experiment(args: argparse.Namespace) -> int:
     from orgsim.experiment import run_experiment
 
@@ -209,6 +225,12 @@ def build_parser() -> argparse.ArgumentParser:
     docs = sub.add_parser("docs", help="regenerate the parameter table in docs/model.md")
     docs.add_argument("--check", action="store_true", help="fail if the committed table is stale")
     docs.set_defaults(handler=_cmd_docs)
+
+    patterns = sub.add_parser("patterns", help="run the pattern catalogue (claims with knockouts) and write docs/patterns.md")
+    patterns.add_argument("--seeds", type=int, help="seeds per arm (default: each pattern's, 20 or 40)")
+    patterns.add_argument("--workers", type=int, help="worker processes (default: all cores)")
+    patterns.add_argument("--out", default="docs/patterns.md", help="markdown file to write (default: docs/patterns.md)")
+    patterns.set_defaults(handler=_cmd_patterns)
 
     experiment = sub.add_parser("experiment", help="run a batch experiment in parallel (resumable)")
     experiment.add_argument("file", help="experiment file, e.g. experiments/silo_vs_multiplier.toml")

@@ -35,3 +35,7 @@ def write_table(path: Path, frame: pd.DataFrame) -> None:
         atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False))
     else:
         atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write(path, lambda tmp: tmp.write_text(text))

@@ -150,7 +150,8 @@ class OrgModel(mesa.Model):
         """Week 0 at the stationary state of each mechanism's own dynamics (no burn-in)."""
         p, w, f, m = self.params, self.workforce, self.firm, self.market
         settle_attitudes(w, p)
-        w.beliefs = np.repeat(f.code[None, :], w.size, axis=0)  # staff know the official offer
+        # Staff know the official offer where it takes a position; elsewhere they hold their own views.
+        w.beliefs = np.where(f.code[None, :] != 0, f.code[None, :], w.beliefs).astype(np.int8)
         if p.enable_knowledge:  # the firm's own history: its chain has shaped the code before week 0
             for _ in range(p.knowledge_history_weeks):
                 knowledge.step(self.world, p, self.rng).apply_to(self.world)

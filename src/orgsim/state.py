@@ -143,14 +143,12 @@ def influence_matrix(w: Workforce, p: Any) -> sp.csr_matrix:
     """Row-stochastic W with w_ij ∝ (a_ij + δ_ij) · influence_j (mechanism 1).
 
     influence_j is ``leader_weight`` for the leader, ``head_weight`` for a
-    department head, ``1 + (multiplier_weight − 1) · responsibility_j`` for a
-    multiplier (responsible people take risks and carry others, S0.2), 1 else;
-    the largest applies.
+    multiplier ``1 + (multiplier_weight − 1) · responsibility_j`` (responsible
+    people take risks and carry others, S0.2), 1 else.
     """
     n = w.size
     weight = np.ones(n)
     weight = np.where(w.is_multiplier, 1.0 + (p.multiplier_weight - 1.0) * w.responsibility, weight)
-    weight = np.where(w.is_head, np.maximum(weight, p.head_weight), weight)
     weight = np.where(w.is_leader, np.maximum(weight, p.leader_weight), weight)
     weighted = (w.network + sp.identity(n, format="csr")) @ sp.diags(weight)
     row_sums = np.asarray(weighted.sum(axis=1)).ravel()
@@ -230,7 +228,7 @@ def initial_workforce(p: Any, rng: np.random.Generator) -> Workforce:
         alignment=(1 + anchor) / 2,
         recognised=np.zeros(n, dtype=bool),
         overlooked_pressure=np.zeros(n),
-        beliefs=np.zeros((n, p.need_dimensions), dtype=np.int8),
+        beliefs=rng.integers(-1, 2, size=(n, p.need_dimensions), dtype=np.int8),
         insight=np.zeros((n, p.need_dimensions), dtype=bool),
         first_hand=np.zeros((n, p.need_dimensions), dtype=bool),
         network=network,

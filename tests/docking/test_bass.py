@@ -11,11 +11,14 @@ Because the hazard of week t uses the share at the start of the week, the
 discrete curve lags the continuous one by half a step; week t is therefore
 compared with the closed form at t − ½ week.
 
-Tolerance: the largest absolute error of the mean adopter share (10,000
-customers, 30 seeds) against the continuous closed form over the whole curve
-must be at most 0.02. What remains of the error (about 0.015 at q = 1.5) is
-the averaging of stochastic take-off times, which the mean-field closed form
-does not have.
+Tolerance, week by week: the mean adopter share over 30 seeds (10,000
+customers) must lie within 0.01 + 4 standard errors (of that week's mean
+over the seeds) of the continuous closed form. The 0.01 allows for the
+averaging of stochastic take-off times, which the mean-field closed form
+does not have (up to about 0.01 at q = 1.5); 4 standard errors keep a
+correct model from failing by chance (measured with other seed blocks:
+errors up to 0.023 where the standard error is 0.006), while a q off by
+10 % misses by more than 0.05 on the steep part.
 """
 
 from __future__ import annotations
@@ -40,15 +43,19 @@ def weekly_parameters(p: float, q: float, n: int) -> dict[str, float]:
     return {"ad_conversion": 1 - math.exp(-p / 52), "referral_prob_weak": 1 - math.exp(-q / 52 / n)}
 
 
-def mean_adopter_share(p: float, q: float, weeks: int) -> np.ndarray:
+def adopter_shares(p: float, q: float, weeks: int) -> np.ndarray:
+    """(SEEDS, weeks + 1) adopter shares."""
     scenario = load_scenario("scenarios/docking/bass.toml").with_overrides(
         {**weekly_parameters(p, q, N), "steps": weeks}
     )
-    curves = [
+    return np.array([
         scenario.model(seed=seed, customer_views=False).run(weeks)["active_customers"].to_numpy() / N
         for seed in range(SEEDS)
-    ]
-    return np.mean(curves, axis=0)
+    ])
+
+
+def mean_adopter_share(p: float, q: float, weeks: int) -> np.ndarray:
+    return adopter_shares(p, q, weeks).mean(axis=0)
 
 
 def test_scenario_file_holds_the_first_pair():
@@ -61,7 +68,9 @@ def test_scenario_file_holds_the_first_pair():
 @pytest.mark.parametrize(("p", "q", "years"), [(0.03, 0.38, 10), (0.011, 1.5, 6)])
 def test_adopters_follow_the_bass_curve(p, q, years):
     weeks = 52 * years
-    simulated = mean_adopter_share(p, q, weeks)
+    shares = adopter_shares(p, q, weeks)
+    simulated = shares.mean(axis=0)
+    standard_error = shares.std(axis=0, ddof=1) / np.sqrt(SEEDS)
     expected = bass_closed_form(np.clip(np.arange(weeks + 1) - 0.5, 0, None) / 52, p, q)
-    assert np.max(np.abs(simulated - expected)) <= 0.02
+    assert np.all(np.abs(simulated - expected) <= 0.01 + 4 * standard_error)
     assert simulated[-1] > 0.75  # the whole curve was traversed, not only its flat start

@@ -1,69 +1,172 @@
+"""Mechanism 1, attitude diffusion: known answers of the docstring's equations.
+
+    y  = Λ W x + (I − Λ) x0 + σ v f (s⁺ (1 − x) − s⁻ (1 + x)) − π,   Λ = (1 − anchoring) I
+    x  ← clip(x + ρ (y − x), −1, 1)
+    x0 ← x0 + δ (x − x0)            (x: the new attitude)
+
+W is the row-stochastic influence matrix w_ij ∝ (a_ij + δ_ij) · influence_j
+(orgsim.state.influence_matrix).
+"""
+
 import numpy as np
+import pytest
 import scipy.sparse as sp
 
 from orgsim.mechanisms import attitude
+from orgsim.state import friedkin_johnsen_equilibrium, influence_matrix
+from tests.conftest import assert_same_world, small_world, snapshot
+
+QUIET = {"success_weight": 0.0, "anchor_drift": 0.0, "attitude_rate": 0.3, "attitude_anchoring": 0.25}
 
 
-def _ring(n):
-    rows = np.arange(n)
-    cols = (rows + 1) % n
-    a = sp.csr_matrix((np.ones(n), (rows, cols)), shape=(n, n))
-    return (a + a.T).tocsr()
+def scattered(seed=5, **overrides):
+    """A world whose attitudes and anchors are scattered, away from any equilibrium."""
+    world, p = small_world(seed=seed, multiplier_share=0.2, **{**QUIET, **overrides})
+    w = world.workforce
+    draw = np.random.default_rng(seed)
+    w.attitude = draw.uniform(-0.6, 0.6, w.size)
+    w.attitude_anchor = draw.uniform(-0.6, 0.6, w.size)
+    w.overlooked_pressure = np.zeros(w.size)
+    world.firm.success = 0.0
+    return world, p
 
 
-def test_influence_matrix_is_row_stochastic_and_weights_multipliers():
-    net = _ring(6)
-    is_multiplier = np.zeros(6, dtype=bool)
-    is_multiplier[1] = True
-    w = attitude.influence_matrix(net, is_multiplier, np.zeros(6, dtype=bool), 4.0, 10.0).toarray()
-    assert np.allclose(w.sum(axis=1), 1.0)
-    # employee 0 hears 5, itself and the multiplier 1: weights 1, 1, 4
-    assert np.allclose(w[0, [5, 0, 1]], [1 / 6, 1 / 6, 4 / 6])
+def fj_target(world, anchoring):
+    w = world.workforce
+    return (1 - anchoring) * (w.influence.toarray() @ w.attitude) + anchoring * w.attitude_anchor
 
 
-def test_leader_outweighs_multiplier():
-    net = _ring(5)
-    leader = np.zeros(5, dtype=bool)
-    leader[1] = True
-    w = attitude.influence_matrix(net, leader.copy(), leader, 4.0, 10.0).toarray()
-    assert np.isclose(w[0, 1], 10 / 12)
+def test_step_moves_exactly_rho_of_the_way_to_the_friedkin_johnsen_target():
+    world, p = scattered()
+    x = world.workforce.attitude.copy()
+    y = fj_target(world, 0.25)
+    new = attitude.step(world, p, np.random.default_rng(0))["workforce"]["attitude"]
+    np.testing.assert_allclose(new - x, 0.3 * (y - x), atol=1e-13)
+    assert np.abs(y - x).max() > 0.1  # the case is not trivial
 
 
-def test_step_is_the_friedkin_johnsen_update():
-    rng = np.random.default_rng(0)
-    net = _ring(8)
-    w = attitude.influence_matrix(net, np.zeros(8, bool), np.zeros(8, bool), 1.0, 1.0)
-    x0 = rng.uniform(-1, 1, 8)
-    x = rng.uniform(-1, 1, 8)
-    new = attitude.step(x, x0, w, 0.3, 0.0, 0.0, 0.0, np.zeros(8, bool))
-    assert np.allclose(new, 0.7 * (w @ x) + 0.3 * x0)
+def test_rate_one_is_the_classic_synchronous_update():
+    world, p = scattered(attitude_rate=1.0)
+    new = attitude.step(world, p, np.random.default_rng(0))["workforce"]["attitude"]
+    np.testing.assert_allclose(new, fj_target(world, 0.25), atol=1e-13)
 
 
-def test_visible_success_raises_attitudes_and_carriers_twice():
-    w = attitude.influence_matrix(_ring(4), np.zeros(4, bool), np.zeros(4, bool), 1.0, 1.0)
-    x = np.zeros(4)
-    carriers = np.array([True, False, False, False])
-    new = attitude.step(x, x, w, 0.5, success=0.5, success_weight=0.1, visibility=1.0,
-                        is_knowledge_carrier=carriers)
-    assert np.allclose(new, [0.1, 0.05, 0.05, 0.05])
-    hidden = attitude.step(x, x, w, 0.5, 0.5, 0.1, 0.0, carriers)
-    assert np.allclose(hidden, 0.0)
+def test_the_equilibrium_is_a_fixed_point_for_any_rate():
+    world, p = scattered(attitude_rate=0.05)
+    w = world.workforce
+    w.attitude = friedkin_johnsen_equilibrium(w.attitude_anchor, w.influence, 0.25)
+    new = attitude.step(world, p, np.random.default_rng(0))["workforce"]["attitude"]
+    np.testing.assert_allclose(new, w.attitude, atol=1e-12)
 
 
-def test_iterating_converges_to_equilibrium():
+@pytest.mark.parametrize(("s", "x", "push"), [(0.4, 0.5, 0.4 * 0.5), (-0.4, 0.5, -0.4 * 1.5),
+                                            (0.4, -0.5, 0.4 * 1.5), (-0.4, -0.5, -0.4 * 0.5)])
+def test_success_push_is_s_plus_times_room_up_minus_s_minus_times_room_down(s, x, push):
+    """Anchoring 1 and x = x0: the target is x0 + σ v f push, the step ρ σ v f push."""
+    world, p = scattered(attitude_anchoring=1.0, success_weight=0.5, results_visibility=0.6,
+                         carrier_fan_factor=3.0, carriers_per_department=1)
+    w = world.workforce
+    w.attitude = np.full(w.size, x)
+    w.attitude_anchor = w.attitude.copy()
+    world.firm.success = s
+    fan = np.where(w.is_knowledge_carrier, 3.0, 1.0)
+    assert w.is_knowledge_carrier.sum() == 7
+    new = attitude.step(world, p, np.random.default_rng(0))["workforce"]["attitude"]
+    np.testing.assert_allclose(new - x, 0.3 * 0.5 * 0.6 * fan * push, atol=1e-14)
+
+
+def test_overlooked_pressure_lowers_the_target():
+    world, p = scattered(attitude_anchoring=1.0)
+    w = world.workforce
+    w.attitude_anchor = w.attitude.copy()
+    w.overlooked_pressure = np.linspace(0.0, 0.2, w.size)
+    new = attitude.step(world, p, np.random.default_rng(0))["workforce"]["attitude"]
+    np.testing.assert_allclose(new - w.attitude, -0.3 * w.overlooked_pressure, atol=1e-15)
+
+
+def test_attitudes_are_clipped_to_minus_one_one():
+    world, p = scattered(attitude_anchoring=1.0, attitude_rate=1.0)
+    w = world.workforce
+    w.attitude[:] = -0.9
+    w.attitude_anchor[:] = -0.9
+    w.overlooked_pressure = np.full(w.size, 0.5)
+    assert (attitude.step(world, p, np.random.default_rng(0))["workforce"]["attitude"] == -1.0).all()
+
+
+def test_anchor_drifts_toward_the_new_attitude():
+    world, p = scattered(anchor_drift=0.1)
+    x0 = world.workforce.attitude_anchor.copy()
+    effects = attitude.step(world, p, np.random.default_rng(0))["workforce"]
+    np.testing.assert_allclose(effects["attitude_anchor"], x0 + 0.1 * (effects["attitude"] - x0), atol=1e-15)
+    fixed = attitude.step(world, p.replace(anchor_drift=0.0), np.random.default_rng(0))["workforce"]
+    assert np.array_equal(fixed["attitude_anchor"], x0)
+
+
+def test_writes_only_its_fields_and_does_not_mutate_the_world():
+    world, p = scattered(success_weight=0.3, anchor_drift=0.05)
+    world.firm.success = 0.3
+    before = snapshot(world)
+    effects = attitude.step(world, p, np.random.default_rng(0))
+    assert_same_world(world, before)
+    assert {k: set(v) for k, v in effects.items()} == {"workforce": {"attitude", "attitude_anchor"}}
+
+
+# --------------------------------------------------------------- influence matrix
+def test_influence_matrix_weights_colleagues_by_role():
+    """w_ij ∝ (a_ij + δ_ij) influence_j: leader, head, multiplier 1 + (m − 1) r_j, else 1; largest applies."""
+    world, p = small_world(seed=6, leader_weight=20.0, head_weight=3.0, multiplier_weight=6.0)
+    w = world.workforce
+    draw = np.random.default_rng(1)
+    w.is_multiplier = draw.random(w.size) < 0.3
+    w.is_multiplier[w.is_leader] = True
+    w.is_multiplier[np.flatnonzero(w.is_head & ~w.is_leader)[0]] = True  # a head who is also a multiplier
+    influence = np.ones(w.size)
+    influence[w.is_multiplier] = 1 + 5.0 * w.responsibility[w.is_multiplier]
+    influence[w.is_head] = np.maximum(influence[w.is_head], 3.0)
+    influence[w.is_leader] = 20.0
+    weighted = (w.network.toarray() + np.eye(w.size)) * influence[None, :]
+    expected = weighted / weighted.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(influence_matrix(w, p).toarray(), expected, atol=1e-15)
+
+
+def test_influence_matrix_on_a_hand_built_ring():
+    world, p = small_world(seed=6, head_weight=1.0, leader_weight=1.0, multiplier_weight=5.0)
+    w = world.workforce
+    n = w.size
+    ring = sp.csr_matrix((np.ones(n), (np.arange(n), (np.arange(n) + 1) % n)), shape=(n, n))
+    w.network = (ring + ring.T).tocsr()
+    w.is_multiplier = np.zeros(n, dtype=bool)
+    w.is_multiplier[1] = True
+    w.responsibility = np.full(n, 0.5)
+    row = influence_matrix(w, p).toarray()[0]
+    # employee 0 hears n-1, itself and the multiplier 1 (weight 1 + 4 * 0.5 = 3)
+    assert row[[n - 1, 0, 1]] == pytest.approx([1 / 5, 1 / 5, 3 / 5])
+    assert row.sum() == pytest.approx(1.0)
+
+
+# --------------------------------------------------------------- multiplier selection
+def test_multipliers_are_the_most_responsible_of_the_willing():
+    att = np.array([0.5, 0.9, -0.2, 0.3, 0.1, 0.0, 0.4, 0.8, -0.9, 0.2])
+    responsibility = np.array([0.1, 0.9, 0.99, 0.8, 0.3, 0.95, 0.5, 0.7, 0.98, 0.6])
+    already = np.zeros(10, dtype=bool)
+    already[1] = True
+    chosen = attitude.select_multipliers(att, responsibility, already, 0.3, "responsibility", None)
+    # willing and not yet appointed: 0, 3, 4, 6, 7, 9; most responsible: 3 (0.8), 7 (0.7), 9 (0.6)
+    assert np.flatnonzero(chosen).tolist() == [3, 7, 9]
+
+
+def test_fewer_multipliers_when_fewer_are_willing():
+    att = np.array([0.5, -0.9, -0.2, 0.0])
+    chosen = attitude.select_multipliers(att, np.full(4, 0.5), np.zeros(4, bool), 0.5, "responsibility", None)
+    assert np.flatnonzero(chosen).tolist() == [0]
+
+
+def test_random_selection_picks_only_willing_and_all_of_them_sometimes():
+    att = np.array([0.5, -0.1, 0.2, 0.3, -0.5, 0.7])
     rng = np.random.default_rng(3)
-    net = _ring(30)
-    is_mult = rng.random(30) < 0.2
-    w = attitude.influence_matrix(net, is_mult, np.zeros(30, bool), 5.0, 1.0)
-    x0 = rng.uniform(-1, 1, 30)
-    x = x0.copy()
-    for _ in range(500):
-        x = attitude.step(x, x0, w, 0.2, 0.0, 0.0, 0.0, np.zeros(30, bool))
-    assert np.allclose(x, attitude.equilibrium(x0, w, 0.2), atol=1e-10)
-
-
-def test_multipliers_are_the_most_responsible():
-    responsibility = np.array([0.1, 0.9, 0.5, 0.8, 0.3])
-    already = np.array([False, True, False, False, False])
-    chosen = attitude.select_multipliers(responsibility, already, 0.4)
-    assert chosen.tolist() == [False, False, True, True, False]
+    picked = np.zeros(6)
+    for _ in range(200):
+        chosen = attitude.select_multipliers(att, np.linspace(0, 1, 6), np.zeros(6, bool), 1 / 3, "random", rng)
+        assert chosen.sum() == 2 and (att[chosen] > 0).all()
+        picked += chosen
+    assert (picked[att > 0] > 0).all()

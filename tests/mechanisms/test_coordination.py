@@ -1,37 +1,213 @@
+"""Mechanism 4, coordination: known answers of the docstring's equations.
+
+For a hand-off from sender s to receiver r (T_rs: the receiver's trust in
+the sender, the beta mean (P + 1)/(P + N + 2) of the firm's evidence;
+c_d: mean engagement × orientation of department d):
+
+    p_fail = clip(f0 + f_silo silo + f_trust (1 − T_rs) + f_coop (1 − (c_s + c_r)/2), 0, 1)
+             (+ ℓ (1 − T_sales,marketing) for marketing's leads, at most 1)
+    p_dup  = clip(u (silo + 1 − T_rs) / 2, 0, 1)
+    load_r = min(cost · duplicated / received, 1)
+
+Index 0 of the week's hand-off arrays is the marketing → sales lead hand-off.
+"""
+
 import numpy as np
+import pytest
 
 from orgsim import departments as dep
 from orgsim.mechanisms import coordination
+from orgsim.state import ACTIVE, LOST, PROSPECT
+from tests.conftest import (
+    ThresholdRng,
+    assert_same_world,
+    just_above,
+    just_below,
+    small_world,
+    snapshot,
+)
+
+D = dep.N_DEPARTMENTS
+RATES = {"handoff_base_failure": 0.01, "handoff_silo_failure": 0.05, "silo_strength": 0.4,
+         "handoff_distrust_failure": 0.1, "handoff_cooperation_failure": 0.2, "lead_distrust_loss": 0.3,
+         "duplicate_work_rate": 0.4, "duplicate_capacity_cost": 0.5, "order_rate": 1.0}
 
 
-def test_failure_rises_with_silo_and_distrust():
-    trusting = np.full((dep.N_DEPARTMENTS, dep.N_DEPARTMENTS), 0.9)
-    distrusting = np.full((dep.N_DEPARTMENTS, dep.N_DEPARTMENTS), 0.2)
-    base = coordination.handoff_probabilities(trusting, 0.0, 0.01, 0.1, 0.1, 0.2)
-    silo = coordination.handoff_probabilities(trusting, 1.0, 0.01, 0.1, 0.1, 0.2)
-    distrust = coordination.handoff_probabilities(distrusting, 0.0, 0.01, 0.1, 0.1, 0.2)
-    assert np.allclose(base[0], 0.01 + 0.1 * 0.1)
-    assert (silo[0] > base[0]).all() and (distrust[0] > base[0]).all()
-    assert (silo[1] > base[1]).all() and (distrust[1] > base[1]).all()
+def expected_probabilities(trust, coop, p):
+    """p_fail and p_dup written out hand-off by hand-off."""
+    p_fail, p_dup = [], []
+    for k, (s, r) in enumerate(dep.ORDER_HANDOFFS):
+        fail = (p.handoff_base_failure + p.handoff_silo_failure * p.silo_strength
+                + p.handoff_distrust_failure * (1 - trust[r, s])
+                + p.handoff_cooperation_failure * (1 - (coop[s] + coop[r]) / 2))
+        fail = min(max(fail, 0.0), 1.0)
+        if k == 0:
+            assert (s, r) == (dep.MARKETING, dep.SALES)
+            fail = min(1.0, fail + p.lead_distrust_loss * (1 - trust[dep.SALES, dep.MARKETING]))
+        p_fail.append(fail)
+        p_dup.append(min(max(p.duplicate_work_rate * (p.silo_strength + 1 - trust[r, s]) / 2, 0.0), 1.0))
+    return np.array(p_fail), np.array(p_dup)
 
 
-def test_receiver_trust_in_sender_is_used():
-    trust = np.full((dep.N_DEPARTMENTS, dep.N_DEPARTMENTS), 1.0)
-    trust[dep.SALES, dep.MARKETING] = 0.0  # sales distrusts marketing
-    p_fail, _ = coordination.handoff_probabilities(trust, 0.0, 0.0, 0.0, 0.5, 0.0)
-    assert p_fail[coordination.LEAD_HANDOFF] == 0.5
-    assert (p_fail[1:] == 0).all()
+@pytest.fixture
+def world_and_params():
+    world, p = small_world(seed=10, **RATES)
+    w, f, m = world.workforce, world.firm, world.market
+    draw = np.random.default_rng(2)
+    w.engagement = draw.uniform(0, 1, w.size)
+    w.alignment = draw.uniform(0, 1, w.size)
+    f.trust_positive = draw.uniform(0, 20, (D, D))  # asymmetric: T_rs != T_sr
+    f.trust_negative = draw.uniform(0, 20, (D, D))
+    m.status = draw.choice(np.array([PROSPECT, ACTIVE, LOST], dtype=np.int8), m.size)
+    world.week.leads = np.flatnonzero(m.status == PROSPECT)[:12]
+    return world, p
 
 
-def test_orders_fail_at_the_expected_rate(rng):
-    p_fail = np.array([0.9, 0.1, 0.1, 0.0, 0.0])
-    outcome = coordination.process_orders(50_000, p_fail, np.full(5, 0.2), 1.0, rng)
-    assert outcome.failures[coordination.LEAD_HANDOFF] == 0  # leads are not orders
-    assert abs(outcome.order_failed.mean() - (1 - 0.9**2)) < 0.01
-    assert abs(outcome.capacity_load - 0.2) < 0.01
-    assert np.allclose(outcome.handoff_success[1:3], 0.9, atol=0.01)
+def beta_trust(world):
+    f = world.firm
+    return (f.trust_positive + 1) / (f.trust_positive + f.trust_negative + 2)
 
 
-def test_no_orders_no_evidence(rng):
-    outcome = coordination.process_orders(0, np.full(5, 0.5), np.full(5, 0.5), 1.0, rng)
-    assert outcome.handoff_success is None and outcome.capacity_load == 0.0
+def cooperation_by_hand(world):
+    w = world.workforce
+    return np.array([np.mean((w.engagement * w.alignment)[w.department == d]) for d in range(D)])
+
+
+def test_cooperation_is_mean_engagement_times_orientation_per_department(world_and_params):
+    world, _ = world_and_params
+    np.testing.assert_allclose(coordination.cooperation(world), cooperation_by_hand(world), atol=1e-15)
+
+
+def test_handoff_probabilities_use_the_receivers_trust_in_the_sender(world_and_params):
+    world, p = world_and_params
+    trust, coop = beta_trust(world), cooperation_by_hand(world)
+    assert not np.allclose(trust, trust.T)
+    p_fail, p_dup = coordination.handoff_probabilities(trust, coop, p)
+    expected_fail, expected_dup = expected_probabilities(trust, coop, p)
+    np.testing.assert_allclose(p_fail, expected_fail, atol=1e-15)
+    np.testing.assert_allclose(p_dup, expected_dup, atol=1e-15)
+
+
+def test_duplicate_probability_is_u_times_silo_plus_distrust_over_two():
+    trust = np.full((D, D), 0.25)
+    p = small_world(seed=10, duplicate_work_rate=0.4, silo_strength=0.5)[1]
+    _, p_dup = coordination.handoff_probabilities(trust, np.ones(D), p)
+    np.testing.assert_allclose(p_dup, 0.4 * (0.5 + 0.75) / 2)  # 0.25, not doubled
+
+
+def test_probabilities_are_clipped():
+    p = small_world(seed=10, handoff_base_failure=0.9, handoff_silo_failure=0.9, silo_strength=1.0,
+                    lead_distrust_loss=1.0, duplicate_work_rate=1.0)[1]
+    p_fail, p_dup = coordination.handoff_probabilities(np.zeros((D, D)), np.zeros(D), p)
+    assert (p_fail == 1.0).all() and (p_dup == 1.0).all()
+
+
+def test_lost_leads_are_counted_at_index_0_and_do_not_reach_sales(world_and_params):
+    world, p = world_and_params
+    p_fail, _ = expected_probabilities(beta_trust(world), cooperation_by_hand(world), p)
+    assert p_fail[0] > p_fail[1:].max()
+    n_active, n_leads = int((world.market.status == ACTIVE).sum()), world.week.leads.size
+    lost = coordination.step(world, p, just_below(p_fail[0]))["week"]  # every lead lost, no order fails
+    assert lost["handoff_attempts"].tolist() == [n_leads] + [n_active] * (len(p_fail) - 1)
+    assert lost["handoff_failures"].tolist() == [n_leads] + [0] * (len(p_fail) - 1)
+    assert lost["lost_leads"] == n_leads and lost["leads"].size == 0
+    kept = coordination.step(world, p, just_above(p_fail[0]))["week"]
+    assert kept["lost_leads"] == 0 and kept["handoff_failures"][0] == 0
+    assert np.array_equal(kept["leads"], world.week.leads)
+
+
+def test_an_order_fails_if_any_of_its_hand_offs_fails(world_and_params):
+    world, p = world_and_params
+    p_fail, _ = expected_probabilities(beta_trust(world), cooperation_by_hand(world), p)
+    ordering = np.flatnonzero(world.market.status == ACTIVE)  # order rate 1: every active customer
+    one = np.sort(p_fail[1:])[-1]  # only the most failure-prone order hand-off fails
+    week = coordination.step(world, p, just_below(one))["week"]
+    assert np.array_equal(week["ordering"], ordering)
+    assert week["order_failed"].all() and week["order_failed"].size == ordering.size
+    assert week["handoff_failures"][1:].tolist() == [ordering.size * (f >= one) for f in p_fail[1:]]
+    none = coordination.step(world, p, just_above(p_fail.max()))["week"]
+    assert not none["order_failed"].any() and none["handoff_failures"].sum() == 0
+
+
+def test_failure_and_duplicate_rates_match_the_probabilities(world_and_params):
+    """5,000 leads and 6,000 orders; each rate within 4 binomial SE."""
+    world, p = world_and_params
+    world.market.status[:] = ACTIVE
+    world.week.leads = np.arange(250)  # leads need not be prospects for this count
+    p_fail, p_dup = expected_probabilities(beta_trust(world), cooperation_by_hand(world), p)
+    rng = np.random.default_rng(4)
+    weeks = [coordination.step(world, p, rng)["week"] for _ in range(20)]
+    attempts = sum(w["handoff_attempts"] for w in weeks)
+    failures = sum(w["handoff_failures"] for w in weeks)
+    duplicates = sum(w["duplicates"] for w in weeks)
+    assert attempts.tolist() == [5000.0] + [6000.0] * (len(p_fail) - 1)  # 20 x 250 leads, 20 x 300 orders
+    assert np.all(np.abs(failures / attempts - p_fail) < 4 * np.sqrt(p_fail * (1 - p_fail) / attempts))
+    assert np.all(np.abs(duplicates / attempts - p_dup) < 4 * np.sqrt(p_dup * (1 - p_dup) / attempts))
+    order_failed = np.concatenate([w["order_failed"] for w in weeks])
+    chance = 1 - np.prod(1 - p_fail[1:])
+    assert abs(order_failed.mean() - chance) < 4 * np.sqrt(chance * (1 - chance) / order_failed.size)
+
+
+def test_only_active_customers_order_at_the_order_rate(world_and_params):
+    world, p = world_and_params
+    p = p.replace(order_rate=0.25)
+    active = world.market.status == ACTIVE
+    assert np.array_equal(coordination.step(world, p, just_below(0.25))["week"]["ordering"], np.flatnonzero(active))
+    assert coordination.step(world, p, just_above(0.25))["week"]["ordering"].size == 0
+    rng = np.random.default_rng(5)
+    counts = [coordination.step(world, p, rng)["week"]["ordering"] for _ in range(40)]
+    assert all(active[c].all() for c in counts)
+    n = 40 * active.sum()
+    assert abs(sum(c.size for c in counts) / n - 0.25) < 4 * np.sqrt(0.25 * 0.75 / n)
+
+
+def test_capacity_load_is_the_cost_of_the_share_each_receiver_got_twice():
+    attempts = np.array([4.0, 10.0, 10.0, 10.0, 10.0])
+    duplicates = np.array([1.0, 2.0, 5.0, 0.0, 10.0])
+    load = coordination.capacity_load(attempts, duplicates, 0.5)
+    expected = np.zeros(D)
+    for (_, r), a, d in zip(dep.ORDER_HANDOFFS, attempts, duplicates, strict=True):
+        expected[r] = 0.5 * d / a
+    np.testing.assert_allclose(load, expected, atol=1e-15)
+    assert load[dep.SALES] == 0.125 and load[dep.INDEX["rnd"]] == 0.5
+    assert coordination.capacity_load(attempts, duplicates, 2.0)[dep.INDEX["rnd"]] == 1.0  # at most all
+    assert (coordination.capacity_load(np.zeros(5), np.zeros(5), 1.0) == 0).all()  # nothing received
+
+
+def test_step_loads_receivers_with_their_duplicates(world_and_params):
+    world, p = world_and_params
+    _, p_dup = expected_probabilities(beta_trust(world), cooperation_by_hand(world), p)
+    ranked = np.sort(p_dup)
+    u = (ranked[1] + ranked[2]) / 2  # ThresholdRng duplicates all of a hand-off kind iff p_dup > u
+    assert ranked[1] < u < ranked[2]
+    effects = coordination.step(world, p, ThresholdRng(u))
+    week = effects["week"]
+    assert week["duplicates"].tolist() == [a if d > u else 0.0 for a, d in zip(week["handoff_attempts"], p_dup,
+                                                                               strict=True)]
+    expected = np.zeros(D)
+    for (_, r), doubled in zip(dep.ORDER_HANDOFFS, p_dup > u, strict=True):
+        expected[r] = 0.5 * doubled
+    np.testing.assert_allclose(effects["firm"]["capacity_load"], expected, atol=1e-15)
+
+
+def test_switched_off_orders_still_come_but_no_hand_off_fails_is_doubled_or_observed(world_and_params):
+    world, p = world_and_params
+    effects = coordination.off(world, p, ThresholdRng(0.0))
+    week = effects["week"]
+    assert week["ordering"].size == (world.market.status == ACTIVE).sum()
+    assert not week["order_failed"].any()
+    assert (week["handoff_attempts"] == 0).all() and (week["handoff_failures"] == 0).all()
+    assert (week["duplicates"] == 0).all() and (effects["firm"]["capacity_load"] == 0).all()
+    assert np.array_equal(week["leads"], world.week.leads) and week["lost_leads"] == 0
+
+
+@pytest.mark.parametrize("run", [coordination.step, coordination.off])
+def test_writes_only_its_fields_and_does_not_mutate_the_world(world_and_params, run):
+    world, p = world_and_params
+    before = snapshot(world)
+    effects = run(world, p, np.random.default_rng(0))
+    assert_same_world(world, before)
+    assert {k: set(v) for k, v in effects.items()} == {
+        "week": {"ordering", "order_failed", "handoff_attempts", "handoff_failures", "duplicates", "leads",
+                 "lost_leads"},
+        "firm": {"capacity_load"}}

@@ -1,36 +1,137 @@
+"""Mechanism 6, the marketing mix: known answers of the docstring's equations.
+
+    I = α B / U,  J = (1 − α) B / U                     (U = 10,000 EUR per week)
+    f_i ← clip(f_i + g I x_i (1 − f_i) − ε f_i, 0, 1);  shielded iff f_i > θ_i
+    P_i ← max(μ P_i, h I x_i (1 − clarity)) unshielded; a shielded customer keeps P_i
+    lead (prospects only, never shielded) with probability min(1, p_ad I x_i (1 − f_i))
+"""
+
 import numpy as np
+import pytest
 
 from orgsim.mechanisms import marketing_mix
+from orgsim.state import ACTIVE, LOST, PROSPECT
+from tests.conftest import ThresholdRng, assert_same_world, small_world, snapshot
+
+MIX = {"marketing_budget": 20_000.0, "ad_share": 0.75, "ad_fatigue_gain": 0.1, "ad_fatigue_recovery": 0.05,
+       "ad_hype": 0.2, "purpose_clarity": 0.25, "promise_memory": 0.9, "ad_conversion": 0.3}
+I, J = 1.5, 0.5
 
 
-def test_intensities_split_the_budget():
+@pytest.fixture
+def world_and_params():
+    world, p = small_world(seed=9, **MIX)
+    m = world.market
+    draw = np.random.default_rng(1)
+    m.ad_exposure = draw.gamma(2.0, 0.5, m.size)
+    m.ad_fatigue = draw.uniform(0, 1, m.size)
+    m.shield_threshold = draw.uniform(0.2, 0.8, m.size)
+    m.promise = draw.uniform(0, 0.4, m.size)
+    m.status = draw.choice(np.array([PROSPECT, ACTIVE, LOST], dtype=np.int8), m.size)
+    return world, p
+
+
+def new_fatigue(m):
+    return np.clip(m.ad_fatigue + 0.1 * I * m.ad_exposure * (1 - m.ad_fatigue) - 0.05 * m.ad_fatigue, 0, 1)
+
+
+def test_intensities_split_the_budget_in_spend_units():
     assert marketing_mix.intensities(20_000.0, 0.75) == (1.5, 0.5)
+    assert marketing_mix.intensities(0.0, 0.3) == (0.0, 0.0)
 
 
-def test_fatigue_grows_with_ads_and_recovers():
-    f = np.zeros(1)
-    for _ in range(300):
-        f = marketing_mix.fatigue_step(f, 2.0, 0.05, 0.05)
-    assert np.isclose(f[0], 0.1 / 0.15, atol=1e-6)  # g I (1 - f) = eps f
-    for _ in range(300):
-        f = marketing_mix.fatigue_step(f, 0.0, 0.05, 0.05)
-    assert f[0] < 1e-5
+def test_fatigue_update(world_and_params):
+    world, p = world_and_params
+    m = world.market
+    m.ad_exposure[:3] = [30.0, 0.0, 1.0]  # far above 1 before the clip; no exposure; ...
+    m.ad_fatigue[:3] = [0.0, 0.5, 1.0]
+    fatigue = marketing_mix.step(world, p, ThresholdRng(0.5))["market"]["ad_fatigue"]
+    np.testing.assert_allclose(fatigue, new_fatigue(m), atol=1e-15)
+    assert fatigue[0] == 1.0  # clipped
+    assert fatigue[1] == pytest.approx(0.5 * 0.95)  # only recovery
+    assert fatigue[2] == pytest.approx(0.95)
 
 
-def test_shielded_customers_ignore_ads_and_promises():
-    fatigue = np.array([0.0, 0.5, 0.9])
-    shielded = fatigue > 0.6
-    pressure = marketing_mix.ad_pressure(fatigue, shielded, 0.01, 2.0)
-    assert np.allclose(pressure, [0.02, 0.01, 0.0])
-    expectation = marketing_mix.expectation(shielded, 0.5, 0.2, 2.0, 0.25)
-    assert np.allclose(expectation, [0.8, 0.8, 0.5])
+def test_shielding_uses_the_new_fatigue_and_individual_thresholds(world_and_params):
+    world, p = world_and_params
+    m = world.market
+    old_shielded, shielded = m.ad_fatigue > m.shield_threshold, new_fatigue(m) > m.shield_threshold
+    assert (old_shielded & ~shielded).any() and (~old_shielded & shielded).any()  # the cases differ
+    u = 0.3
+    effects = marketing_mix.step(world, p, ThresholdRng(u))
+    heard = 0.2 * I * m.ad_exposure * (1 - 0.25)
+    expected_promise = np.where(shielded, m.promise, np.maximum(0.9 * m.promise, heard))
+    np.testing.assert_allclose(effects["market"]["promise"], expected_promise, atol=1e-15)
+    chance = np.minimum(1.0, 0.3 * I * m.ad_exposure * (1 - new_fatigue(m)))
+    expected_leads = np.flatnonzero((m.status == PROSPECT) & ~shielded & (chance > u))
+    assert 0 < expected_leads.size
+    assert np.array_equal(effects["week"]["leads"], expected_leads)
 
 
-def test_clear_purpose_keeps_promises_honest():
-    shielded = np.zeros(1, bool)
-    assert marketing_mix.expectation(shielded, 0.5, 0.2, 3.0, 1.0)[0] == 0.5
+def test_promises_are_remembered_and_a_clear_purpose_promises_nothing_new(world_and_params):
+    world, p = world_and_params
+    m = world.market
+    m.ad_exposure[:2] = 1.0
+    m.ad_fatigue[:2] = 0.0
+    m.shield_threshold[:2] = 1.0
+    m.promise[:2] = [0.1, 1.0]
+    promise = marketing_mix.step(world, p, ThresholdRng(0.5))["market"]["promise"]
+    heard = 0.2 * 1.5 * 0.75  # 0.225
+    assert promise[:2] == pytest.approx([heard, 0.9])  # the new promise; the broken one is remembered
+    honest = marketing_mix.step(world, p.replace(purpose_clarity=1.0), ThresholdRng(0.5))["market"]["promise"]
+    shielded = new_fatigue(m) > m.shield_threshold
+    assert shielded.any() and (~shielded).any()
+    np.testing.assert_allclose(honest, np.where(shielded, m.promise, 0.9 * m.promise), atol=1e-15)
 
 
-def test_touchpoints_reach(rng):
-    touched = marketing_mix.touched(100_000, 2.0, 0.1, rng)
-    assert abs(touched.mean() - 0.2) < 0.01
+def test_shielded_prospects_get_no_ad_leads_and_only_prospects_are_leads(world_and_params):
+    world, p = world_and_params
+    p = p.replace(ad_conversion=1.0, marketing_budget=1e6, ad_fatigue_gain=0.0)  # chance 1 if unshielded
+    m = world.market
+    m.ad_exposure = np.ones(m.size)
+    m.ad_fatigue = np.full(m.size, 0.3)  # 0.285 after recovery
+    m.shield_threshold = np.where(np.arange(m.size) % 2 == 0, 0.28, 0.29)
+    leads = marketing_mix.step(world, p, ThresholdRng(1 - 1e-12))["week"]["leads"]
+    expected = np.flatnonzero((m.status == PROSPECT) & (np.arange(m.size) % 2 == 1))
+    assert expected.size > 10
+    assert np.array_equal(leads, expected)
+
+
+def test_leads_come_at_the_expected_rate():
+    """50 weeks of 300 unshielded prospects: the lead count is within 4 SE of Σ chance."""
+    world, p = small_world(seed=9, **MIX)
+    m = world.market
+    m.status[:] = PROSPECT
+    m.ad_fatigue[:] = 0.0
+    m.shield_threshold[:] = 1.0
+    chance = np.minimum(1.0, 0.3 * I * m.ad_exposure * (1 - new_fatigue(m)))
+    rng = np.random.default_rng(3)
+    counts = [marketing_mix.step(world, p, rng)["week"]["leads"].size for _ in range(50)]
+    se = np.sqrt(50 * np.sum(chance * (1 - chance)))
+    assert abs(np.sum(counts) - 50 * chance.sum()) < 4 * se
+
+
+def test_week_records_intensities_and_spend(world_and_params):
+    world, p = world_and_params
+    week = marketing_mix.step(world, p, ThresholdRng(0.5))["week"]
+    assert (week["ad_intensity"], week["touch_intensity"], week["spend"]) == (1.5, 0.5, 20_000.0)
+
+
+def test_week_zero_fatigue_and_promises_are_a_fixed_point(world_and_params):
+    world, p = world_and_params
+    m = world.market
+    marketing_mix.settle(m, p)
+    push = 0.1 * I * m.ad_exposure
+    np.testing.assert_allclose(m.ad_fatigue, push / (push + 0.05), atol=1e-15)
+    effects = marketing_mix.step(world, p, ThresholdRng(0.5))["market"]
+    np.testing.assert_allclose(effects["ad_fatigue"], m.ad_fatigue, atol=1e-12)
+    np.testing.assert_allclose(effects["promise"], m.promise, atol=1e-15)
+
+
+def test_writes_only_its_fields_and_does_not_mutate_the_world(world_and_params):
+    world, p = world_and_params
+    before = snapshot(world)
+    effects = marketing_mix.step(world, p, np.random.default_rng(0))
+    assert_same_world(world, before)
+    assert {k: set(v) for k, v in effects.items()} == {
+        "market": {"ad_fatigue", "promise"}, "week": {"ad_intensity", "touch_intensity", "spend", "leads"}}

@@ -1,40 +1,203 @@
+"""Mechanism 3, trust: known answers of the docstring's rules (row observes column).
+
+    T_ij = (P_ij + 1) / (P_ij + N_ij + 2)
+    P ← (1 − φ) P + r,   N ← (1 − φ) N + ω s
+    observations: sales observes marketing's advocacy, support, buffering (one each);
+    the receiver of each kind of hand-off observes the sender once, positive with
+    the share that worked (leads included); every pair meets with chance 1 − silo,
+    and the meeting goes well with the OBSERVED department's mean engagement.
+"""
+
 import numpy as np
+import pytest
 
 from orgsim import departments as dep
-from orgsim.mechanisms import trust
+from orgsim.mechanisms import coordination, trust
+from tests.conftest import (
+    ThresholdRng,
+    assert_same_world,
+    just_above,
+    just_below,
+    small_world,
+    snapshot,
+)
+
+D = dep.N_DEPARTMENTS
+H = len(dep.ORDER_HANDOFFS)
+SM = (dep.SALES, dep.MARKETING)  # sales observes marketing
+OPERATIONS, SERVICE, CONTROLLING, RND = (dep.INDEX[n] for n in ("operations", "service", "controlling", "rnd"))
+#: Forget everything and weigh losses double: P' = r and N' = 2 s show this week's observations.
+COUNTING = {"trust_forgetting": 1.0, "trust_loss_weight": 2.0}
 
 
-def test_expected_trust_is_beta_mean():
+def make_world(**overrides):
+    world, p = small_world(seed=14, **{**COUNTING, **overrides})
+    w = world.workforce
+    # mean engagement 0.8 in departments 0, 2, 4, 6 and 0.2 in 1, 3, 5 (spread inside each)
+    level = np.where(w.department % 2 == 0, 0.8, 0.2)
+    w.engagement = level + np.where(np.arange(w.size) % 2 == 0, 0.05, -0.05)
+    world.week.handoff_attempts = np.zeros(H)
+    world.week.handoff_failures = np.zeros(H)
+    return world, p
+
+
+def observations(world, p, rng):
+    """This week's (positive, negative) counts, read off the step's effects with φ = 1, ω = 2."""
+    effects = trust.step(world, p, rng)["firm"]
+    return effects["trust_positive"], effects["trust_negative"] / 2.0
+
+
+def department_engagement(world):
+    w = world.workforce
+    return np.array([w.engagement[w.department == d].mean() for d in range(D)])
+
+
+def test_expected_trust_is_the_beta_mean():
     assert trust.expected_trust(np.array(0.0), np.array(0.0)) == 0.5
-    assert np.isclose(trust.expected_trust(np.array(3.0), np.array(1.0)), 4 / 6)
+    assert trust.expected_trust(np.array(3.0), np.array(1.0)) == pytest.approx(4 / 6)
 
 
 def test_update_forgets_and_weights_losses():
-    pos, neg = trust.update(np.array(10.0), np.array(2.0), np.array(1.0), np.array(1.0), 0.1, 3.0)
-    assert np.isclose(pos, 10.0)  # 0.9 * 10 + 1
-    assert np.isclose(neg, 4.8)  # 0.9 * 2 + 3 * 1
+    positive, negative = trust.update(np.array(10.0), np.array(2.0), np.array(1.0), np.array(1.0), 0.1, 3.0)
+    assert positive == pytest.approx(0.9 * 10 + 1) and negative == pytest.approx(0.9 * 2 + 3 * 1)
 
 
-def test_lost_faster_than_gained():
-    pos = neg = np.array(0.0)
-    for _ in range(5):
-        pos, neg = trust.update(pos, neg, np.array(1.0), np.array(0.0), 0.0, 3.0)
-    high = trust.expected_trust(pos, neg)
-    pos2, neg2 = trust.update(pos, neg, np.array(0.0), np.array(1.0), 0.0, 3.0)
-    pos3, neg3 = trust.update(pos, neg, np.array(1.0), np.array(0.0), 0.0, 3.0)
-    loss = high - trust.expected_trust(pos2, neg2)
-    gain = trust.expected_trust(pos3, neg3) - high
-    assert loss > 3 * gain
+def test_meetings_are_scored_by_the_observed_departments_engagement():
+    world, p = make_world(silo_strength=0.0, marketing_advocacy=0.0, marketing_support=0.0,
+                          marketing_buffering=0.0)
+    engagement = department_engagement(world)
+    u = 0.5  # every pair meets (chance 1); a meeting goes well iff the observed engagement > 0.5
+    positive, negative = observations(world, p, ThresholdRng(u))
+    off_diagonal = ~np.eye(D, dtype=bool)
+    good = np.broadcast_to(engagement[None, :] > u, (D, D))  # column: the observed
+    expected_negative = (off_diagonal & ~good).astype(float)
+    expected_negative[SM] += 3  # marketing shows none of the behaviours
+    np.testing.assert_array_equal(positive, (off_diagonal & good).astype(float))
+    np.testing.assert_array_equal(negative, expected_negative)
+    assert positive[dep.SALES, dep.MARKETING] == 0 and positive[dep.MARKETING, dep.SALES] == 1  # 0.2 vs 0.8
 
 
-def test_marketing_behaviours_feed_sales_trust_in_marketing(rng):
-    pos, neg = trust.weekly_observations((1.0, 1.0, 0.0), None, np.ones(dep.N_DEPARTMENTS), 1.0, rng)
-    assert pos[dep.SALES, dep.MARKETING] == 2 and neg[dep.SALES, dep.MARKETING] == 1
-    assert pos.sum() == 2 and neg.sum() == 1  # full silo: nobody else meets
+def test_meetings_go_well_at_the_observed_engagement_rate():
+    """400 weeks per pair; the share of good meetings within 4 SE of the observed department's engagement."""
+    world, p = make_world(silo_strength=0.0)
+    engagement = department_engagement(world)
+    rng = np.random.default_rng(6)
+    good = np.zeros((D, D))
+    weeks = 400
+    for _ in range(weeks):
+        good += observations(world, p, rng)[0]
+    good[SM] = np.nan  # marketing's behaviours add to this pair
+    share = good / weeks
+    expected = np.broadcast_to(engagement[None, :], (D, D))
+    se = np.sqrt(expected * (1 - expected) / weeks)
+    off = ~np.eye(D, dtype=bool) & ~np.isnan(share)
+    assert np.all(np.abs(share[off] - expected[off]) < 4 * se[off])
 
 
-def test_handoffs_are_observed_by_the_receiver(rng):
-    success = np.zeros(len(dep.ORDER_HANDOFFS))
-    pos, neg = trust.weekly_observations((0.0, 0.0, 0.0), success, np.ones(dep.N_DEPARTMENTS), 1.0, rng)
-    for sender, receiver in dep.ORDER_HANDOFFS:
-        assert neg[receiver, sender] >= 1
+def test_pairs_meet_with_chance_one_minus_silo_and_nobody_observes_their_own_department():
+    world, p = make_world(silo_strength=0.3, marketing_advocacy=0.0, marketing_support=0.0,
+                          marketing_buffering=0.0)
+    met = sum(observations(world, p, just_below(0.2)))  # engagement 0.2 or 0.8 > u: everyone meets well or not
+    expected = 1.0 - np.eye(D)
+    expected[SM] += 3
+    np.testing.assert_array_equal(met, expected)
+    apart = sum(observations(world, p, just_above(0.7)))
+    expected_apart = np.zeros((D, D))
+    expected_apart[SM] = 3
+    np.testing.assert_array_equal(apart, expected_apart)
+
+
+@pytest.mark.parametrize(("levels", "u", "shown"), [((0.9, 0.5, 0.2), 0.4, 2), ((0.9, 0.5, 0.2), 0.1, 3),
+                                                    ((0.9, 0.5, 0.2), 0.95, 0)])
+def test_sales_observes_marketings_three_behaviours(levels, u, shown):
+    world, p = make_world(silo_strength=1.0, marketing_advocacy=levels[0], marketing_support=levels[1],
+                          marketing_buffering=levels[2])
+    positive, negative = observations(world, p, ThresholdRng(u))
+    assert positive[SM] == shown and negative[SM] == 3 - shown
+    assert positive.sum() == shown and negative.sum() == 3 - shown  # full silo: nobody else meets
+
+
+def test_the_receiver_of_a_hand_off_observes_the_sender_once():
+    world, p = make_world(silo_strength=1.0, marketing_advocacy=1.0, marketing_support=1.0,
+                          marketing_buffering=1.0)
+    week = world.week
+    week.handoff_attempts = np.array([10.0, 20.0, 20.0, 20.0, 0.0])
+    week.handoff_failures = np.array([10.0, 0.0, 5.0, 20.0, 0.0])  # shares that worked: 0, 1, 0.75, 0; none
+    positive, negative = observations(world, p, ThresholdRng(0.5))
+    expected_positive, expected_negative = np.zeros((D, D)), np.zeros((D, D))
+    expected_positive[SM] = 3  # the three behaviours
+    expected_negative[SM] = 1  # every lead was lost: sales' evidence against marketing
+    expected_positive[OPERATIONS, dep.SALES] = 1
+    expected_positive[SERVICE, OPERATIONS] = 1  # 0.75 > 0.5
+    expected_negative[CONTROLLING, dep.SALES] = 1
+    # service -> R&D did not happen this week: no observation
+    np.testing.assert_array_equal(positive, expected_positive)
+    np.testing.assert_array_equal(negative, expected_negative)
+
+
+def test_a_hand_off_is_seen_to_work_with_the_share_that_worked():
+    world, p = make_world(silo_strength=1.0, marketing_advocacy=1.0, marketing_support=1.0,
+                          marketing_buffering=1.0)
+    world.week.handoff_attempts = np.full(H, 20.0)
+    world.week.handoff_failures = np.full(H, 5.0)
+    worked, _ = observations(world, p, just_below(0.75))
+    failed, _ = observations(world, p, just_above(0.75))
+    assert worked[OPERATIONS, dep.SALES] == 1 and failed[OPERATIONS, dep.SALES] == 0
+
+
+def test_lost_leads_reach_trust_as_sales_evidence_against_marketing():
+    """Coordination loses every lead (ThresholdRng below p_fail of leads); trust then counts it."""
+    world, p = make_world(silo_strength=1.0, marketing_advocacy=1.0, marketing_support=1.0,
+                          marketing_buffering=1.0, handoff_base_failure=0.0, handoff_silo_failure=0.0,
+                          handoff_distrust_failure=0.0, handoff_cooperation_failure=0.0,
+                          lead_distrust_loss=1.0, order_rate=0.0)
+    world.week.leads = np.arange(8)
+    coordination.step(world, p, ThresholdRng(0.1)).apply_to(world)  # p_fail of leads = 1 − T_SM > 0.1
+    assert world.week.handoff_failures[0] == world.week.handoff_attempts[0] == 8
+    positive, negative = observations(world, p, ThresholdRng(0.1))
+    assert negative[SM] == 1 and positive[SM] == 3
+    assert negative[dep.MARKETING, dep.SALES] == 0 and negative.sum() == 1  # marketing does not observe sales
+
+
+def test_step_discounts_old_evidence_and_weights_negative_observations():
+    world, p = make_world(silo_strength=1.0, trust_forgetting=0.1, trust_loss_weight=3.0,
+                          marketing_advocacy=1.0, marketing_support=1.0, marketing_buffering=0.0)
+    f = world.firm
+    draw = np.random.default_rng(2)
+    f.trust_positive, f.trust_negative = draw.uniform(0, 30, (D, D)), draw.uniform(0, 30, (D, D))
+    effects = trust.step(world, p, ThresholdRng(0.5))["firm"]
+    r, s = np.zeros((D, D)), np.zeros((D, D))
+    r[SM], s[SM] = 2, 1
+    np.testing.assert_allclose(effects["trust_positive"], 0.9 * f.trust_positive + r, atol=1e-13)
+    np.testing.assert_allclose(effects["trust_negative"], 0.9 * f.trust_negative + 3 * s, atol=1e-13)
+
+
+def test_stationary_evidence_is_expected_observations_over_forgetting():
+    world, p = make_world(silo_strength=0.3, trust_forgetting=0.05, trust_loss_weight=3.0,
+                          marketing_advocacy=0.6, marketing_support=0.5, marketing_buffering=0.4)
+    engagement = department_engagement(world)
+    success = np.array([0.5, 0.9, 0.8, 0.7, 0.6])
+    positive, negative = trust.stationary_evidence(world, p, success)
+    r = 0.7 * np.broadcast_to(engagement[None, :], (D, D)) * (1 - np.eye(D))
+    s = 0.7 * np.broadcast_to(1 - engagement[None, :], (D, D)) * (1 - np.eye(D))
+    for (sender, receiver), worked in zip(dep.ORDER_HANDOFFS, success, strict=True):
+        r[receiver, sender] += worked
+        s[receiver, sender] += 1 - worked
+    r[SM] += 0.6 + 0.5 + 0.4
+    s[SM] += 0.4 + 0.5 + 0.6
+    np.testing.assert_allclose(positive, r / 0.05, atol=1e-12)
+    np.testing.assert_allclose(negative, 3 * s / 0.05, atol=1e-12)
+    # a fixed point in expectation: (1 − φ) P + E[r] = P
+    np.testing.assert_allclose(0.95 * positive + r, positive, atol=1e-12)
+    none = trust.stationary_evidence(world, p.replace(trust_forgetting=0.0), success)
+    assert (none[0] == 0).all() and (none[1] == 0).all()
+
+
+def test_writes_only_its_fields_and_does_not_mutate_the_world():
+    world, p = make_world(trust_forgetting=0.05, trust_loss_weight=3.0)
+    world.week.handoff_attempts = np.full(H, 10.0)
+    world.week.handoff_failures = np.full(H, 3.0)
+    before = snapshot(world)
+    effects = trust.step(world, p, np.random.default_rng(0))
+    assert_same_world(world, before)
+    assert {k: set(v) for k, v in effects.items()} == {"firm": {"trust_positive", "trust_negative"}}

@@ -10,8 +10,8 @@ one step (Kotter 1995), and the equilibrium does not depend on ``ρ``:
     x0 ← x0 + δ (x − x0)
 
 * ``W`` is row-stochastic, ``w_ij ∝ (a_ij + δ_ij) · influence_j``
-  (:func:`orgsim.state.influence_matrix`): the leader carries most weight,
-  department heads more than colleagues, and a multiplier
+  (:func:`orgsim.state.influence_matrix`): the leader, tied to every
+  department head, carries most weight, and a multiplier
   ``1 + (multiplier_weight − 1) · responsibility_j`` (S0.2).
 * ``Λ = (1 − attitude_anchoring) I``: employees are anchored to their own
   view ``x0`` (S0.1); nobody's view is set by decree (S0.2).

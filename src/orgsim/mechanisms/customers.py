@@ -23,9 +23,10 @@
   mean-field limit): a prospect with ``j`` weak and ``k`` strong ties to
   promoters is referred with probability ``1 − (1 − b_weak)^j (1 − b_strong)^k``;
   a prospect is *interested* if referred or if its lead from advertising
-  reached sales (mechanisms 6, 4). An interested prospect converts with
-  probability ``(1 − deterrence)`` if it read a review this week, times
-  ``(1 − shitstorm_penalty)`` during a shitstorm.
+  reached sales (mechanisms 6, 4). An interested prospect who read a
+  negative review this week does not convert (an assumption: the review
+  wins this week); the others convert, with probability
+  ``1 − shitstorm_penalty`` during a shitstorm.
 * **Churn** (S2.5, S2.2): active customers leave with probability
   ``churn_negative`` if detractors, ``churn_base`` otherwise, plus
   ``shielded_churn`` if they shield against advertising. Lost customers stay lost.
@@ -147,7 +148,7 @@ def step(world: World, p, rng: np.random.Generator) -> Effects:
             interested |= referred
         candidates = prospects[interested[prospects]]
         keeps = np.where(rng.random(candidates.size) < review_exposure(n_reviews, p.review_reach, prospects.size),
-                         1.0 - p.review_deterrence, 1.0)
+                         0.0, 1.0)
         if weeks_left > 0:
             keeps = keeps * (1.0 - p.shitstorm_penalty)
         converted = candidates[rng.random(candidates.size) < keeps]

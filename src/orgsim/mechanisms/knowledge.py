@@ -22,8 +22,7 @@ form. One week:
    with ``w_ij = a_ij · g_ij · h_j``: ``g_ij = 1`` inside a department and
    ``√(T_ij T_ji) / ½`` across (mutual trust relative to the uninformed
    prior ½: distrust is a communication deficit, S3.1, S3.4), ``h_j = e_j o_j``
-   the sender's willingness to share (engagement times customer orientation),
-   times ``carrier_weight`` for carriers. With probability ``ρ (1 − e^{−|s_ik|})``
+   the sender's willingness to share (engagement times customer orientation). With probability ``ρ (1 − e^{−|s_ik|})``
    the employee adopts ``sign(s_ik)``.
 4. **Socialisation** (top-down, S1.8, March's p1): where the code is
    non-zero and a belief differs, it moves one step toward the code; a
@@ -155,7 +154,7 @@ def step(world: World, p, rng: np.random.Generator) -> Effects:
     insight = (w.insight & ~stale) | first_hand
     if p.knowledge_diffusion_rate > 0:
         trust = (f.trust_positive + 1.0) / (f.trust_positive + f.trust_negative + 2.0)
-        sender_weight = w.engagement * w.alignment * np.where(w.is_knowledge_carrier, p.carrier_weight, 1.0)
+        sender_weight = w.engagement * w.alignment
         weights = diffusion_weights(w.network, w.department, trust, sender_weight)
         beliefs, insight, _ = diffusion(beliefs, insight, first_hand, w.is_knowledge_carrier, weights,
                                         p.knowledge_diffusion_rate, rng)

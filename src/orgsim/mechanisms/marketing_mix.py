@@ -11,8 +11,9 @@ and in the fatigue ``θ_i`` at which they shield themselves (S2.2):
 * promises (S2.2, S4.3, S4.5): an unshielded customer hears a promise above
   the real offer as far as the purpose is unclear, ``h I x_i (1 − clarity)``;
   broken promises are remembered: ``P_i ← max(μ P_i, h I x_i (1 − clarity))``
-  while unshielded, ``μ P_i`` once shielded (``promise_memory`` μ). The
-  customer's expectation is ``E_i = E0_i + P_i``;
+  while unshielded (``promise_memory`` μ: old promises fade only as smaller
+  new ones replace them); a shielded customer hears nothing new and keeps
+  what was promised. The customer's expectation is ``E_i = E0_i + P_i``;
 * leads (Bass p): an unshielded prospect becomes a lead from advertising with
   probability ``min(1, p_ad I x_i (1 − f_i))``; leads go to sales through
   the marketing → sales hand-off (mechanism 4);
@@ -52,7 +53,7 @@ def step(world: World, p, rng: np.random.Generator) -> Effects:
     )
     shielded = fatigue > m.shield_threshold
     heard = p.ad_hype * ad_intensity * m.ad_exposure * (1.0 - p.purpose_clarity)
-    promise = np.where(shielded, p.promise_memory * m.promise, np.maximum(p.promise_memory * m.promise, heard))
+    promise = np.where(shielded, m.promise, np.maximum(p.promise_memory * m.promise, heard))
     prospects = np.flatnonzero(m.status == PROSPECT)
     pressure = np.minimum(1.0, p.ad_conversion * ad_intensity * m.ad_exposure[prospects] * (1.0 - fatigue[prospects]))
     pressure[shielded[prospects]] = 0.0
@@ -71,4 +72,4 @@ def settle(m: Market, p) -> None:
     ad_intensity, _ = intensities(p.marketing_budget, p.ad_share)
     m.ad_fatigue = stationary_fatigue(m.ad_exposure, ad_intensity, p.ad_fatigue_gain, p.ad_fatigue_recovery)
     heard = p.ad_hype * ad_intensity * m.ad_exposure * (1.0 - p.purpose_clarity)
-    m.promise = np.where(m.shielded, 0.0, heard)
+    m.promise = heard  # the shielded heard it too, before they shielded

@@ -14,7 +14,8 @@ import numpy as np  # noqa: E402
 from matplotlib.collections import LineCollection  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from orgsim import departments as dep  # noqa: E402
+from orgsim import departments as dep
+from orgsim.mechanisms import customers  # noqa: E402
 from orgsim.model import OrgModel  # noqa: E402
 from orgsim.state import ACTIVE, LOST, PROSPECT  # noqa: E402
 
@@ -59,7 +60,7 @@ def kpi_figure(models: list[OrgModel], labels: list[str]) -> Figure:
                 ax.fill_between(frame["step"], 0, 1, where=storm, step="mid", color="red", alpha=0.08,
                                 lw=0, transform=ax.get_xaxis_transform())
             for entry in model.applied_interventions:
-                ax.axvline(entry["week"], color=colour, ls=":", lw=1)
+                ax.axvline(entry.week, color=colour, ls=":", lw=1)
             ax.set_title(title, fontsize=9)
             ax.tick_params(labelsize=7)
     axes[0].legend(fontsize=7, loc="best")
@@ -130,13 +131,13 @@ def market_figure(models: list[OrgModel], labels: list[str]) -> Figure:
         side = int(np.ceil(np.sqrt(shown)))
         status = m.status[:shown]
         satisfaction = m.satisfaction[:shown]
-        threshold = model.params.perception_threshold
+        perceived = customers.perception(satisfaction, model.params)
         colours = np.full(shown, "0.85", dtype=object)
         colours[status == LOST] = "black"
         active = status == ACTIVE
-        colours[active & (satisfaction > threshold)] = "tab:green"
-        colours[active & (satisfaction < -threshold)] = "tab:red"
-        colours[active & (np.abs(satisfaction) <= threshold)] = "gold"
+        colours[active & (perceived == customers.POSITIVE)] = "tab:green"
+        colours[active & (perceived == customers.NEGATIVE)] = "tab:red"
+        colours[active & (perceived == customers.NEUTRAL)] = "gold"
         x, y = np.arange(shown) % side, np.arange(shown) // side
         ax.scatter(x, y, c=list(colours), s=6, marker="s", linewidths=0)
         counts = np.bincount(m.status, minlength=3)

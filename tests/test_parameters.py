@@ -1,7 +1,7 @@
 import pytest
 
 from orgsim.errors import UserError
-from orgsim.parameters import GROUPS, PARAMETERS, make_parameters
+from orgsim.parameters import GROUPS, PARAMETERS, PARAMS_BY_NAME, make_parameters
 
 
 def test_every_parameter_is_fully_declared():
@@ -22,7 +22,7 @@ def test_names_are_unique():
 
 def test_defaults_validate():
     params = make_parameters()
-    assert params.silo_strength == 0.5
+    assert params.silo_strength == PARAMS_BY_NAME["silo_strength"].default == 0.3
 
 
 def test_integer_accepted_for_float():

@@ -113,16 +113,14 @@ def test_writes_only_its_fields_and_does_not_mutate_the_world():
 
 # --------------------------------------------------------------- influence matrix
 def test_influence_matrix_weights_colleagues_by_role():
-    """w_ij ∝ (a_ij + δ_ij) influence_j: leader, head, multiplier 1 + (m − 1) r_j, else 1; largest applies."""
-    world, p = small_world(seed=6, leader_weight=20.0, head_weight=3.0, multiplier_weight=6.0)
+    """w_ij ∝ (a_ij + δ_ij) influence_j: the leader's weight, a multiplier's 1 + (m − 1) r_j, else 1."""
+    world, p = small_world(seed=6, leader_weight=20.0, multiplier_weight=6.0)
     w = world.workforce
     draw = np.random.default_rng(1)
     w.is_multiplier = draw.random(w.size) < 0.3
     w.is_multiplier[w.is_leader] = True
-    w.is_multiplier[np.flatnonzero(w.is_head & ~w.is_leader)[0]] = True  # a head who is also a multiplier
     influence = np.ones(w.size)
     influence[w.is_multiplier] = 1 + 5.0 * w.responsibility[w.is_multiplier]
-    influence[w.is_head] = np.maximum(influence[w.is_head], 3.0)
     influence[w.is_leader] = 20.0
     weighted = (w.network.toarray() + np.eye(w.size)) * influence[None, :]
     expected = weighted / weighted.sum(axis=1, keepdims=True)
@@ -130,7 +128,7 @@ def test_influence_matrix_weights_colleagues_by_role():
 
 
 def test_influence_matrix_on_a_hand_built_ring():
-    world, p = small_world(seed=6, head_weight=1.0, leader_weight=1.0, multiplier_weight=5.0)
+    world, p = small_world(seed=6, leader_weight=1.0, multiplier_weight=5.0)
     w = world.workforce
     n = w.size
     ring = sp.csr_matrix((np.ones(n), (np.arange(n), (np.arange(n) + 1) % n)), shape=(n, n))

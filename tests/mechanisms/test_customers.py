@@ -7,7 +7,8 @@
     reviews: Binomial(active detractors, review_prob); more than σ · active start a
         shitstorm of shitstorm_weeks (reset, not added)
     interested = lead that reached sales, or referred (1 − (1 − b_w)^j (1 − b_s)^k);
-        converts with (1 − deterrence if it read a review) (1 − penalty during a shitstorm)
+        does not convert if it read a review this week (chance 1 − exp(−reviews · reach / prospects)),
+        else converts, with chance 1 − penalty during a shitstorm
     churn hazard = churn_negative (detractors) or churn_base, + shielded_churn if shielded
 """
 
@@ -29,7 +30,7 @@ from tests.conftest import (
 SETTINGS = {"quality_share": 0.6, "failure_penalty": 0.5, "ad_annoyance": 0.2, "satisfaction_memory": 0.3,
             "touchpoint_bonus": 0.15, "touchpoint_reach": 0.1, "score_at_expectation": 7.0,
             "score_per_unit": 10.0, "review_prob": 0.0, "enable_referrals": False, "enable_churn": False,
-            "shitstorm_threshold": 0.01, "shitstorm_weeks": 4, "shitstorm_penalty": 0.7, "review_deterrence": 0.5,
+            "shitstorm_threshold": 0.01, "shitstorm_weeks": 4, "shitstorm_penalty": 0.7,
             "churn_base": 0.01, "churn_negative": 0.2, "shielded_churn": 0.1}
 
 
@@ -208,13 +209,21 @@ def test_a_shitstorm_hits_acquisition_for_shitstorm_weeks_weeks(world_and_params
     assert hit == [True] * 4 + [False] * 3  # the week of the wave and three more
 
 
-def test_a_prospect_who_read_a_review_is_deterred(world_and_params):
+def test_a_prospect_who_read_a_review_does_not_convert(world_and_params):
     world, p = leads_world(world_and_params)
-    p = p.replace(review_prob=1.0, review_deterrence=0.9, shitstorm_threshold=1.0, review_reach=1e4)
-    # every active detractor reviews; every prospect reads (exposure ~ 1 > u); keeps 0.1 < u: no conversion
-    assert customers.step(world, p, ThresholdRng(0.5))["week"]["new_customers"] == 0
-    unread = customers.step(world, p.replace(review_reach=0.0), ThresholdRng(0.5))["week"]
-    assert unread["negative_reviews"] > 0 and unread["new_customers"] == 20
+    p = p.replace(review_prob=1.0, shitstorm_threshold=1.0)  # every active detractor reviews; no storm
+    detractors = np.sum((world.market.status == ACTIVE)
+                        & (customers.perception(customers.step(world, p, ThresholdRng(0.5))["market"]
+                                                ["satisfaction"], p) == -1))
+    n_prospects = np.sum(world.market.status == PROSPECT)
+    reach = 0.7 * n_prospects / detractors  # exposure 1 − e^{−0.7} ≈ 0.503
+    exposure = 1 - np.exp(-0.7)
+    read = customers.step(world, p.replace(review_reach=reach), just_below(exposure))["week"]
+    assert read["negative_reviews"] == detractors and read["new_customers"] == 0
+    unread = customers.step(world, p.replace(review_reach=reach), just_above(exposure))["week"]
+    assert unread["new_customers"] == 20
+    nobody_reads = customers.step(world, p.replace(review_reach=0.0), ThresholdRng(0.0))["week"]
+    assert nobody_reads["new_customers"] == 20
 
 
 def test_referral_probability_is_goldenberg():

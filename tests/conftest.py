@@ -42,12 +42,12 @@ def rng() -> np.random.Generator:
     return np.random.default_rng(12345)
 
 
-def small_model(seed: int = 1, **overrides: Any):
-    """A model of 40 employees and 300 customers (or as overridden), without customer views."""
+def small_model(seed: int = 1, customer_views: bool = False, **overrides: Any):
+    """A model of 40 employees and 300 customers (or as overridden), by default without customer views."""
     from orgsim.model import OrgModel
 
     sizes = {"n_employees": 40, "n_customers": 300}
-    return OrgModel(seed=seed, customer_views=False, **{**sizes, **overrides})
+    return OrgModel(seed=seed, customer_views=customer_views, **{**sizes, **overrides})
 
 
 def small_world(seed: int = 1, **overrides: Any):

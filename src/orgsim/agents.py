@@ -52,9 +52,9 @@ class Employee(mesa.Agent):
 
     @property
     def knowledge(self) -> float:
-        """Share of the true customer needs this employee believes correctly."""
+        """Share of the market's core needs this employee believes correctly."""
         beliefs = self.model.workforce.beliefs[self.index]
-        return float((beliefs == self.model.firm.true_needs).mean())
+        return float((beliefs == self.model.firm.core_needs).mean())
 
     def __repr__(self) -> str:
         return f"Employee({self.index}, {self.department}, attitude={self.attitude:+.2f})"

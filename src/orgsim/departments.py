@@ -1,7 +1,7 @@
 """The seven departments of the simulated firm and how orders cross them.
 
 The table is structural, not a tunable parameter: it fixes which departments
-exist (MODEL_BRIEF §2), their share of staff, how many of their members have
+exist (the model brief, §2; claims in docs/claims.md), their share of staff, how many of their members have
 customer contact (S0.3), and their prior view of marketing (S0.1, S1.9).
 """
 
@@ -18,17 +18,16 @@ class Department:
     staff_share: float
     customer_contact_share: float
     left_brained: bool  # S1.9: R&D and controlling are the most critical of marketing
-    attitude_offset: float  # marketing staff start as supporters of their own function
 
 
 DEPARTMENTS: tuple[Department, ...] = (
-    Department("management", 0.04, 0.05, False, 0.0),
-    Department("marketing", 0.08, 0.10, False, 0.6),
-    Department("sales", 0.18, 1.00, False, 0.0),
-    Department("service", 0.15, 1.00, False, 0.0),
-    Department("rnd", 0.15, 0.00, True, 0.0),
-    Department("controlling", 0.06, 0.00, True, 0.0),
-    Department("operations", 0.34, 0.20, False, 0.0),
+    Department("management", 0.04, 0.05, False),
+    Department("marketing", 0.08, 0.10, False),
+    Department("sales", 0.18, 1.00, False),
+    Department("service", 0.15, 1.00, False),
+    Department("rnd", 0.15, 0.00, True),
+    Department("controlling", 0.06, 0.00, True),
+    Department("operations", 0.34, 0.20, False),
 )
 NAMES: tuple[str, ...] = tuple(d.name for d in DEPARTMENTS)
 INDEX: dict[str, int] = {name: i for i, name in enumerate(NAMES)}

@@ -106,9 +106,12 @@ class OrgModel(mesa.Model):
         self.pending_interventions = sorted((dict(i) for i in interventions), key=lambda i: i["week"])
         self.applied_interventions: list[interventions.Intervention] = []
 
-        rng = self.rng
-        self.world = World(initial_workforce(params, rng), initial_market(params, rng), initial_firm(params, rng),
-                           Week.empty())
+        # Separate random streams for the market's needs and for who the customers are, so that
+        # two configurations run with the same seed share them (common random numbers).
+        root = seed if seed is not None else int(self.rng.integers(2**63))
+        needs_rng, market_rng = (np.random.default_rng([root, stream]) for stream in (1, 2))
+        self.world = World(initial_workforce(params, self.rng), initial_market(params, market_rng),
+                           initial_firm(params, needs_rng), Week.empty())
         # Roles at week 0 are the same actions a scenario can take later.
         if params.multiplier_share > 0:
             self._intervene(0, "appoint_multipliers", {"share": params.multiplier_share})

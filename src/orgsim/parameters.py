@@ -1,7 +1,7 @@
 """Every model parameter, declared once.
 
 Each :class:`Param` carries its name, default, allowed range, unit, help text,
-the source claim it models (S-numbers of MODEL_BRIEF) and the mechanism group
+the source claim it models (IDs of docs/claims.md) and the mechanism group
 it belongs to. This single table feeds:
 
 * validation (:class:`Parameters`, a pydantic model built from the table),
@@ -146,7 +146,7 @@ PARAMETERS: tuple[Param, ...] = (
     _p("enable_marketing_mix", True, "marketing_mix", "switch", "Advertising raises promises and fatigue; touchpoints build bonds.", "S2.2-S2.4"),
     _p("marketing_budget", 10_000.0, "marketing_mix", "EUR per week", "Weekly marketing budget.", "S2.2", 0.0, 1e9),
     _p("ad_share", 0.5, "marketing_mix", "share", "Share of the budget spent on mass advertising; the rest goes to personal touchpoints.", "S2.2, S2.3", 0.0, 1.0),
-    _p("ad_conversion", 0.002, "marketing_mix", "per week per 10k EUR", "Probability that an unshielded prospect of average exposure becomes a lead from advertising, per 10,000 EUR of weekly ad spend (Bass p).", "S2.2", 0.0, 1.0),
+    _p("ad_conversion", 0.003, "marketing_mix", "per week per 10k EUR", "Probability that an unshielded prospect of average exposure becomes a lead from advertising, per 10,000 EUR of weekly ad spend (Bass p).", "S2.2", 0.0, 1.0),
     _p("ad_exposure_spread", 0.5, "marketing_mix", "coefficient of variation", "How unequally customers are exposed to advertising (gamma-distributed exposure, mean 1).", "S2.2", 0.0, 3.0),
     _p("ad_fatigue_gain", 0.04, "marketing_mix", "per week per 10k EUR", "Growth of ad fatigue per unit of ad spend at average exposure.", "S2.2", 0.0, 1.0),
     _p("ad_fatigue_recovery", 0.05, "marketing_mix", "per week", "Share of ad fatigue that wears off each week.", "S2.2", 0.0, 1.0),
@@ -170,11 +170,11 @@ PARAMETERS: tuple[Param, ...] = (
     _p("duplicate_work_rate", 0.2, "coordination", "probability per hand-off", "Probability that a hand-off is done twice at full silo and full distrust.", "S2.5, S3.1", 0.0, 1.0),
     _p("duplicate_capacity_cost", 1.0, "coordination", "share of capacity", "Capacity of the receiving department lost per unit share of its hand-offs done twice.", "S2.5, S3.1", 0.0, 5.0),
     # --- mechanism 7: customers -------------------------------------------------
-    _p("enable_experience", True, "customers", "switch", "Customers' satisfaction follows their experience (off: it stays as it started).", "S0.4, S1.5"),
-    _p("enable_referrals", True, "customers", "switch", "Prospects convert through advertising leads and referrals by promoters.", "S0.4"),
+    _p("enable_experience", True, "customers", "switch", "Customers' satisfaction follows their experience (off: it is never updated; new customers start at expectation).", "S0.4, S1.5"),
+    _p("enable_referrals", True, "customers", "switch", "Promoters refer prospects through strong and weak ties (off: prospects come only through advertising leads).", "S0.4"),
     _p("enable_reviews", True, "customers", "switch", "Detractors post negative reviews; many at once make a shitstorm.", "S2.2, S2.5"),
     _p("enable_churn", True, "customers", "switch", "Active customers leave, detractors and shielded customers faster.", "S2.5, S2.2"),
-    _p("quality_share", 0.5, "customers", "share", "Weight of service quality in the value of an order; the rest is the offer's fit to the customer's segment.", "S1.3, S4.5", 0.0, 1.0),
+    _p("quality_share", 0.65, "customers", "share", "Weight of service quality in the value of an order; the rest is the offer's fit to the customer's segment.", "S1.3, S4.5", 0.0, 1.0),
     _p("expectation_base", 0.38, "customers", "experience units", "Mean expectation of a customer before any advertising promise.", "S0.6", 0.0, 2.0),
     _p("expectation_spread", 0.15, "customers", "experience units (SD)", "Standard deviation of individual expectations.", "S0.6", 0.0, 1.0),
     _p("failure_penalty", 0.5, "customers", "experience units", "Experience lost when an order's hand-off fails.", "S2.5", 0.0, 2.0),
@@ -184,8 +184,8 @@ PARAMETERS: tuple[Param, ...] = (
     _p("customer_network", "clustered", "customers", "-", "Customer social network: clustered strong ties plus random weak ties, or complete (mean field).", "S2.3", choices=("clustered", "complete")),
     _p("strong_ties", 4, "customers", "ties per customer", "Strong ties per customer (family, close colleagues).", "S2.3", 0, 100),
     _p("weak_ties", 12.0, "customers", "ties per customer", "Mean weak ties per customer (acquaintances).", "S2.3", 0.0, 1000.0),
-    _p("referral_prob_strong", 0.004, "customers", "per tie per week", "Probability that one promoter converts a prospect with a strong tie.", "S0.4, S2.3", 0.0, 1.0),
-    _p("referral_prob_weak", 0.001, "customers", "per tie per week", "Probability that one promoter converts a prospect with a weak tie.", "S0.4", 0.0, 1.0),
+    _p("referral_prob_strong", 0.003, "customers", "per tie per week", "Probability that one promoter interests a prospect with a strong tie, per week.", "S0.4, S2.3", 0.0, 1.0),
+    _p("referral_prob_weak", 0.001, "customers", "per tie per week", "Probability that one promoter interests a prospect with a weak tie, per week.", "S0.4", 0.0, 1.0),
     _p("review_prob", 0.02, "customers", "per detractor per week", "Probability that a detractor (score 0-6) posts a public negative review.", "S2.2", 0.0, 1.0),
     _p("review_reach", 100.0, "customers", "prospects per review", "Prospects reached by one public review (wider than one referral).", "S2.2", 0.0, 1e6, screen_in="ad_spam"),
     _p("shitstorm_threshold", 0.01, "customers", "share of active customers", "Reviews in one week above this share of active customers start a shitstorm.", "S2.5", 0.0, 1.0),

@@ -102,6 +102,7 @@ class Firm:
     trust_negative: np.ndarray  # (D, D)
     capacity_load: np.ndarray  # (D,) share of capacity lost to duplicate work last week
     success: float = 0.0  # last week's visible success: net promoter score / 100
+    needs_rng: np.random.Generator | None = None  # the market's own random stream (turbulence)
 
 
 @dataclass
@@ -142,9 +143,9 @@ class World:
 def influence_matrix(w: Workforce, p: Any) -> sp.csr_matrix:
     """Row-stochastic W with w_ij ∝ (a_ij + δ_ij) · influence_j (mechanism 1).
 
-    influence_j is ``leader_weight`` for the leader, ``head_weight`` for a
-    multiplier ``1 + (multiplier_weight − 1) · responsibility_j`` (responsible
-    people take risks and carry others, S0.2), 1 else.
+    influence_j is ``1 + (multiplier_weight − 1) · responsibility_j`` for a
+    multiplier (responsible people take risks and carry others, S0.2), 1 else;
+    the leader, who is a multiplier, has the larger of that and ``leader_weight``.
     """
     n = w.size
     weight = np.ones(n)
@@ -262,6 +263,7 @@ def initial_firm(p: Any, rng: np.random.Generator) -> Firm:
         trust_positive=np.zeros((d, d)),
         trust_negative=np.zeros((d, d)),
         capacity_load=np.zeros(d),
+        needs_rng=rng,
     )
 
 

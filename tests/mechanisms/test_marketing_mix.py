@@ -15,7 +15,7 @@ from tests.conftest import ThresholdRng, assert_same_world, small_world, snapsho
 
 MIX = {"marketing_budget": 20_000.0, "ad_share": 0.75, "ad_fatigue_gain": 0.1, "ad_fatigue_recovery": 0.05,
        "ad_hype": 0.2, "purpose_clarity": 0.25, "promise_memory": 0.9, "ad_conversion": 0.3}
-I, J = 1.5, 0.5
+AD, TOUCH = 1.5, 0.5  # intensities I and J
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ def world_and_params():
 
 
 def new_fatigue(m):
-    return np.clip(m.ad_fatigue + 0.1 * I * m.ad_exposure * (1 - m.ad_fatigue) - 0.05 * m.ad_fatigue, 0, 1)
+    return np.clip(m.ad_fatigue + 0.1 * AD * m.ad_exposure * (1 - m.ad_fatigue) - 0.05 * m.ad_fatigue, 0, 1)
 
 
 def test_intensities_split_the_budget_in_spend_units():
@@ -59,12 +59,12 @@ def test_shielding_uses_the_new_fatigue_and_individual_thresholds(world_and_para
     assert (old_shielded & ~shielded).any() and (~old_shielded & shielded).any()  # the cases differ
     u = 0.3
     effects = marketing_mix.step(world, p, ThresholdRng(u))
-    heard = 0.2 * I * m.ad_exposure * (1 - 0.25)
+    heard = 0.2 * AD * m.ad_exposure * (1 - 0.25)
     expected_promise = np.where(shielded, m.promise, np.maximum(0.9 * m.promise, heard))
     np.testing.assert_allclose(effects["market"]["promise"], expected_promise, atol=1e-15)
-    chance = np.minimum(1.0, 0.3 * I * m.ad_exposure * (1 - new_fatigue(m)))
+    chance = np.minimum(1.0, 0.3 * AD * m.ad_exposure * (1 - new_fatigue(m)))
     expected_leads = np.flatnonzero((m.status == PROSPECT) & ~shielded & (chance > u))
-    assert 0 < expected_leads.size
+    assert expected_leads.size > 0
     assert np.array_equal(effects["week"]["leads"], expected_leads)
 
 
@@ -104,7 +104,7 @@ def test_leads_come_at_the_expected_rate():
     m.status[:] = PROSPECT
     m.ad_fatigue[:] = 0.0
     m.shield_threshold[:] = 1.0
-    chance = np.minimum(1.0, 0.3 * I * m.ad_exposure * (1 - new_fatigue(m)))
+    chance = np.minimum(1.0, 0.3 * AD * m.ad_exposure * (1 - new_fatigue(m)))
     rng = np.random.default_rng(3)
     counts = [marketing_mix.step(world, p, rng)["week"]["leads"].size for _ in range(50)]
     se = np.sqrt(50 * np.sum(chance * (1 - chance)))
@@ -114,14 +114,14 @@ def test_leads_come_at_the_expected_rate():
 def test_week_records_intensities_and_spend(world_and_params):
     world, p = world_and_params
     week = marketing_mix.step(world, p, ThresholdRng(0.5))["week"]
-    assert (week["ad_intensity"], week["touch_intensity"], week["spend"]) == (1.5, 0.5, 20_000.0)
+    assert (week["ad_intensity"], week["touch_intensity"], week["spend"]) == (AD, TOUCH, 20_000.0)
 
 
 def test_week_zero_fatigue_and_promises_are_a_fixed_point(world_and_params):
     world, p = world_and_params
     m = world.market
     marketing_mix.settle(m, p)
-    push = 0.1 * I * m.ad_exposure
+    push = 0.1 * AD * m.ad_exposure
     np.testing.assert_allclose(m.ad_fatigue, push / (push + 0.05), atol=1e-15)
     effects = marketing_mix.step(world, p, ThresholdRng(0.5))["market"]
     np.testing.assert_allclose(effects["ad_fatigue"], m.ad_fatigue, atol=1e-12)

@@ -20,8 +20,9 @@ mean of engagement × customer orientation of its staff (attitude matters at
 every hand-off, S1.3, S1.8). A lost lead is a failed hand-off.
 
 Duplicated hand-offs consume the receiver's capacity: department ``r`` loses
-``duplicate_capacity_cost`` times the share of its incoming hand-offs done
-twice; its staff's performance is capability × (1 − load) (mechanism 5).
+``duplicate_capacity_cost`` times the hand-offs it received twice, as a share
+of all hand-offs it takes part in (sent or received); its staff's
+performance is capability × (1 − load) (mechanism 5).
 """
 
 from __future__ import annotations
@@ -58,10 +59,12 @@ def handoff_probabilities(trust: np.ndarray, coop: np.ndarray, p) -> tuple[np.nd
 
 
 def capacity_load(attempts: np.ndarray, duplicates: np.ndarray, cost: float) -> np.ndarray:
-    """Share of each department's capacity lost to the hand-offs it received twice."""
-    received = np.bincount(RECEIVERS, weights=attempts, minlength=dep.N_DEPARTMENTS)
+    """Share of each department's capacity lost to work done twice: the hand-offs it received
+    twice over all hand-offs it takes part in (sent or received)."""
+    workload = (np.bincount(RECEIVERS, weights=attempts, minlength=dep.N_DEPARTMENTS)
+                + np.bincount(SENDERS, weights=attempts, minlength=dep.N_DEPARTMENTS))
     doubled = np.bincount(RECEIVERS, weights=duplicates, minlength=dep.N_DEPARTMENTS)
-    return np.minimum(cost * doubled / np.maximum(received, 1.0), 1.0)
+    return np.minimum(cost * doubled / np.maximum(workload, 1.0), 1.0)
 
 
 def step(world: World, p, rng: np.random.Generator) -> Effects:
@@ -101,7 +104,7 @@ def _orders(world: World, p, rng: np.random.Generator, handoffs_matter: bool) ->
 
 
 def expected_load(trust: np.ndarray, coop: np.ndarray, p, lead_share: float = 0.0) -> np.ndarray:
-    """Capacity load when every hand-off type carries orders at the expected duplicate rate."""
+    """Capacity load when every order hand-off carries one unit (leads ``lead_share``) at the expected duplicate rate."""
     _, p_dup = handoff_probabilities(trust, coop, p)
     attempts = np.ones(p_dup.size)
     attempts[LEAD_HANDOFF] = lead_share

@@ -147,7 +147,8 @@ def learn_from_reality(actions, code, reality, rate, rng, teachers):
 
 def step(world: World, p, rng: np.random.Generator) -> Effects:
     w, f = world.workforce, world.firm
-    core, segment_needs = turbulence(f.core_needs, f.segment_needs, p.market_turbulence, rng)
+    # The market drifts on its own random stream: the same for every configuration with this seed.
+    core, segment_needs = turbulence(f.core_needs, f.segment_needs, p.market_turbulence, f.needs_rng or rng)
     beliefs, first_hand, _ = contact_learning(world, p, rng, segment_needs)
     stale = rng.random(w.insight.shape) < p.insight_forgetting
     first_hand &= ~stale
@@ -156,8 +157,9 @@ def step(world: World, p, rng: np.random.Generator) -> Effects:
         trust = (f.trust_positive + 1.0) / (f.trust_positive + f.trust_negative + 2.0)
         sender_weight = w.engagement * w.alignment
         weights = diffusion_weights(w.network, w.department, trust, sender_weight)
-        beliefs, insight, _ = diffusion(beliefs, insight, first_hand, w.is_knowledge_carrier, weights,
-                                        p.knowledge_diffusion_rate, rng)
+        beliefs, insight, adopted = diffusion(beliefs, insight, first_hand, w.is_knowledge_carrier, weights,
+                                              p.knowledge_diffusion_rate, rng)
+        first_hand = first_hand & ~adopted  # what one adopts from others is not one's own evidence
     teachers = (np.ones(w.size, dtype=bool) if p.code_learns_from == "everyone"
                 else np.isin(w.department, dep.OFFER_DEPARTMENTS))
     if p.code_evidence == "reality":

@@ -26,7 +26,7 @@ import numpy as np
 
 from orgsim import departments as dep
 from orgsim.mechanisms import Effects
-from orgsim.state import Workforce, World
+from orgsim.state import QUALITY_SAMPLE_TEAMS, Workforce, World
 
 
 def contribution(performance: np.ndarray, engagement: np.ndarray, alignment: np.ndarray) -> np.ndarray:
@@ -60,7 +60,7 @@ def step(world: World, p, rng: np.random.Generator) -> Effects:
 def sample_quality(w: Workforce, p, rng: np.random.Generator) -> tuple[float, float]:
     """(mean, standard deviation) of the quality of a sample of 512 teams (week 0)."""
     contrib = contribution(w.performance, w.engagement, w.alignment)
-    sample = order_quality(contrib, w.department, 512, p.weakest_link_weight, rng)
+    sample = order_quality(contrib, w.department, QUALITY_SAMPLE_TEAMS, p.weakest_link_weight, rng)
     return float(sample.mean()), float(sample.std())
 
 

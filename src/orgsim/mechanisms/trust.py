@@ -106,8 +106,9 @@ def stationary_evidence(world: World, p, handoff_success: np.ndarray) -> tuple[n
     """(P, N) that this week's expected observations would hold steady: E[r]/φ, ω E[s]/φ."""
     meet, good = observation_chances(world, p)
     positive, negative = meet * good, meet * (1.0 - good)
-    np.add.at(positive, (RECEIVERS, SENDERS), handoff_success)
-    np.add.at(negative, (RECEIVERS, SENDERS), 1.0 - handoff_success)
+    if p.enable_coordination:  # hand-offs are observed only when coordination is on
+        np.add.at(positive, (RECEIVERS, SENDERS), handoff_success)
+        np.add.at(negative, (RECEIVERS, SENDERS), 1.0 - handoff_success)
     behaviours = np.array([p.marketing_advocacy, p.marketing_support, p.marketing_buffering])
     positive[dep.SALES, dep.MARKETING] += behaviours.sum()
     negative[dep.SALES, dep.MARKETING] += (1.0 - behaviours).sum()

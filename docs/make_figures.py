@@ -38,6 +38,7 @@ def bass() -> None:
 def friedkin_johnsen() -> None:
     scenario = load_scenario("scenarios/docking/friedkin_johnsen.toml")
     model = scenario.model(customer_views=False)
+    model.workforce.attitude = np.random.default_rng(7).uniform(-1, 1, model.workforce.size)  # start away from x*
     x0 = model.workforce.attitude_anchor.copy()
     lam = 1 - scenario.params.attitude_anchoring
     expected = np.linalg.solve(np.eye(x0.size) - lam * model.influence.toarray(), (1 - lam) * x0)
@@ -79,11 +80,13 @@ def march(runs: int = 60) -> None:
     fig.savefig(FIGURES / "docking_march1991.png", dpi=110)
 
 
-def face_validity(seeds: int = 20) -> pd.DataFrame:
-    kpis = ["mean_attitude", "offer_fit", "trust_sales_in_marketing", "net_promoter_score", "active_customers"]
+def face_validity(seeds: int = 20, weeks: int = 156) -> pd.DataFrame:
+    kpis = ["mean_attitude", "offer_fit", "trust_sales_in_marketing", "service_quality", "net_promoter_score",
+            "active_customers"]
     names = ["siloed", "siloed_turnaround", "multiplier_led"]
-    runs = {n: [load_scenario(n).model(seed=s, customer_views=False).run(104) for s in range(seeds)] for n in names}
-    fig, axes = plt.subplots(1, len(kpis), figsize=(18, 3.6))
+    runs = {n: [load_scenario(n).with_overrides({"steps": weeks}).model(seed=s, customer_views=False).run(weeks)
+                for s in range(seeds)] for n in names}
+    fig, axes = plt.subplots(1, len(kpis), figsize=(21, 3.6))
     rows = []
     for ax, kpi in zip(axes, kpis, strict=True):
         for n in names:
@@ -93,7 +96,8 @@ def face_validity(seeds: int = 20) -> pd.DataFrame:
             ax.fill_between(range(values.shape[1]), [c.low for c in cis], [c.high for c in cis], alpha=0.25)
             end = cis[-1]
             rows.append({"kpi": kpi, "scenario": n, "mean": end.mean, "ci_low": end.low, "ci_high": end.high})
-        ax.set(title=kpi, xlabel="week")
+        ax.axvline(26, color="0.5", ls=":", lw=1)
+        ax.set(title=kpi, xlabel="week (dotted: the turnaround's interventions)")
     axes[0].legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(FIGURES / "face_validity.png", dpi=100)

@@ -94,6 +94,9 @@ def snapshot(world: Any) -> Any:
 
 
 def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, np.random.Generator) or isinstance(b, np.random.Generator):
+        return (isinstance(a, np.random.Generator) and isinstance(b, np.random.Generator)
+                and a.bit_generator.state == b.bit_generator.state)
     if sp.issparse(a) or sp.issparse(b):
         return sp.issparse(a) and sp.issparse(b) and a.shape == b.shape and (a != b).nnz == 0
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
@@ -102,10 +105,15 @@ def _same(a: Any, b: Any) -> bool:
     return a == b
 
 
-def assert_same_world(a: Any, b: Any) -> None:
-    """Every field of every container is equal (bit for bit, dtype included)."""
+def assert_same_world(a: Any, b: Any, ignore: tuple[str, ...] = ()) -> None:
+    """Every field of every container is equal (bit for bit, dtype included; random generators by state).
+
+    ``ignore``: "container.field" names not compared.
+    """
     for container in dataclasses.fields(a):
         left, right = getattr(a, container.name), getattr(b, container.name)
         for field in dataclasses.fields(left):
+            if f"{container.name}.{field.name}" in ignore:
+                continue
             assert _same(getattr(left, field.name), getattr(right, field.name)), \
                 f"{container.name}.{field.name} changed"

@@ -159,20 +159,26 @@ class OrgModel(mesa.Model):
             for _ in range(p.knowledge_history_weeks):
                 knowledge.step(self.world, p, self.rng).apply_to(self.world)
         marketing_mix.settle(m, p)
-        coop = coordination.cooperation(self.world)
-        for _ in range(20):  # trust and hand-off success depend on each other: fixed point
-            p_fail, _ = coordination.handoff_probabilities(self.trust_matrix, coop, p)
-            if p.enable_trust:
-                f.trust_positive, f.trust_negative = trust.stationary_evidence(self.world, p, 1.0 - p_fail)
-            if p.enable_coordination:
-                f.capacity_load = coordination.expected_load(self.trust_matrix, coop, p)
-        if not p.enable_coordination:
-            p_fail = np.zeros_like(p_fail)
-        w.performance = w.capability * (1.0 - f.capacity_load[w.department])
-        quality_mean, quality_sd = quality.sample_quality(w, p, self.rng) if p.enable_quality else (1.0, 0.0)
-        self._service_quality = quality_mean
-        order_failure = 1.0 - np.prod(1.0 - p_fail[1:])
-        customers.settle(self.world, p, quality_mean, quality_sd, order_failure, self.rng)
+        # Success (NPS) moves attitudes, attitudes move cooperation, quality and so success:
+        # a first pass estimates the success, the second settles everything on it.
+        for final in (False, True):
+            coop = coordination.cooperation(self.world)
+            for _ in range(20):  # trust and hand-off success depend on each other: fixed point
+                p_fail, _ = coordination.handoff_probabilities(self.trust_matrix, coop, p)
+                if p.enable_trust:
+                    f.trust_positive, f.trust_negative = trust.stationary_evidence(self.world, p, 1.0 - p_fail)
+                if p.enable_coordination:
+                    f.capacity_load = coordination.expected_load(self.trust_matrix, coop, p)
+            if not p.enable_coordination:
+                p_fail = np.zeros_like(p_fail)
+            w.performance = w.capability * (1.0 - f.capacity_load[w.department])
+            quality_mean = quality.sample_quality(w, p, self.rng)[0] if p.enable_quality else 1.0
+            self._service_quality = quality_mean
+            order_failure = 1.0 - np.prod(1.0 - p_fail[1:])
+            customers.settle(self.world, p, quality_mean, order_failure, self.rng, choose_customers=final)
+            if not final and p.enable_attitude:
+                attitude.settle(self.world, p)
+                w.alignment = (1 + w.attitude) / 2
 
     def refresh_influence(self) -> None:
         """Recompute the attitude influence matrix after roles or ties changed."""

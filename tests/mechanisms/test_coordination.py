@@ -7,7 +7,7 @@ c_d: mean engagement × orientation of department d):
     p_fail = clip(f0 + f_silo silo + f_trust (1 − T_rs) + f_coop (1 − (c_s + c_r)/2), 0, 1)
              (+ ℓ (1 − T_sales,marketing) for marketing's leads, at most 1)
     p_dup  = clip(u (silo + 1 − T_rs) / 2, 0, 1)
-    load_r = min(cost · duplicated / received, 1)
+    load_d = min(cost · (hand-offs d received twice) / (hand-offs d sent or received), 1)
 
 Index 0 of the week's hand-off arrays is the marketing → sales lead hand-off.
 """
@@ -161,17 +161,29 @@ def test_only_active_customers_order_at_the_order_rate(world_and_params):
     assert abs(sum(c.size for c in counts) / n - 0.25) < 4 * np.sqrt(0.25 * 0.75 / n)
 
 
-def test_capacity_load_is_the_cost_of_the_share_each_receiver_got_twice():
+def workload_by_hand(attempts):
+    workload = np.zeros(D)
+    for (sender, receiver), a in zip(dep.ORDER_HANDOFFS, attempts, strict=True):
+        workload[sender] += a
+        workload[receiver] += a
+    return workload
+
+
+def test_capacity_load_is_the_cost_of_what_was_received_twice_over_all_hand_offs_taken_part_in():
     attempts = np.array([4.0, 10.0, 10.0, 10.0, 10.0])
     duplicates = np.array([1.0, 2.0, 5.0, 0.0, 10.0])
     load = coordination.capacity_load(attempts, duplicates, 0.5)
-    expected = np.zeros(D)
-    for (_, r), a, d in zip(dep.ORDER_HANDOFFS, attempts, duplicates, strict=True):
-        expected[r] = 0.5 * d / a
+    doubled = np.zeros(D)
+    for (_, receiver), d in zip(dep.ORDER_HANDOFFS, duplicates, strict=True):
+        doubled[receiver] += d
+    workload = workload_by_hand(attempts)
+    expected = np.divide(0.5 * doubled, workload, out=np.zeros(D), where=workload > 0)
     np.testing.assert_allclose(load, expected, atol=1e-15)
-    assert load[dep.SALES] == 0.125 and load[dep.INDEX["rnd"]] == 0.5
+    # sales receives the 4 leads and sends 20 orders: 0.5 * 1 / 24; R&D only receives service's 10
+    assert load[dep.SALES] == pytest.approx(0.5 / 24) and load[dep.INDEX["rnd"]] == 0.5
+    assert load[dep.MARKETING] == 0.0  # sends leads, receives nothing
     assert coordination.capacity_load(attempts, duplicates, 2.0)[dep.INDEX["rnd"]] == 1.0  # at most all
-    assert (coordination.capacity_load(np.zeros(5), np.zeros(5), 1.0) == 0).all()  # nothing received
+    assert (coordination.capacity_load(np.zeros(5), np.zeros(5), 1.0) == 0).all()  # no work at all
 
 
 def test_step_loads_receivers_with_their_duplicates(world_and_params):
@@ -182,12 +194,15 @@ def test_step_loads_receivers_with_their_duplicates(world_and_params):
     assert ranked[1] < u < ranked[2]
     effects = coordination.step(world, p, ThresholdRng(u))
     week = effects["week"]
-    assert week["duplicates"].tolist() == [a if d > u else 0.0 for a, d in zip(week["handoff_attempts"], p_dup,
-                                                                               strict=True)]
-    expected = np.zeros(D)
-    for (_, r), doubled in zip(dep.ORDER_HANDOFFS, p_dup > u, strict=True):
-        expected[r] = 0.5 * doubled
+    attempts = week["handoff_attempts"]
+    assert week["duplicates"].tolist() == [a if d > u else 0.0 for a, d in zip(attempts, p_dup, strict=True)]
+    doubled = np.zeros(D)
+    for (_, receiver), a, d in zip(dep.ORDER_HANDOFFS, attempts, p_dup, strict=True):
+        doubled[receiver] += a * (d > u)
+    workload = workload_by_hand(attempts)
+    expected = np.minimum(np.divide(0.5 * doubled, workload, out=np.zeros(D), where=workload > 0), 1.0)
     np.testing.assert_allclose(effects["firm"]["capacity_load"], expected, atol=1e-15)
+    assert (expected > 0).sum() >= 2
 
 
 def test_switched_off_orders_still_come_but_no_hand_off_fails_is_doubled_or_observed(world_and_params):

@@ -40,8 +40,10 @@ M = 50  # need dimensions (default)
 
 
 def quiet_world(seed=7, **overrides):
-    """Every knowledge rate 0 unless overridden; no beliefs, no evidence, full engagement and orientation."""
+    """Every knowledge rate 0 unless overridden; no beliefs, no evidence, full engagement and orientation;
+    no separate random stream for the market's needs."""
     world, p = small_world(seed=seed, **{**SILENT, **overrides})
+    world.firm.needs_rng = None  # turbulence then draws from the rng passed in, like everything else
     w = world.workforce
     w.beliefs = np.zeros((w.size, M), dtype=np.int8)
     w.insight = np.zeros((w.size, M), dtype=bool)
@@ -80,6 +82,20 @@ def test_step_applies_turbulence_to_core_and_segment_needs():
     effects = knowledge.step(world, p, just_below(0.2))["firm"]
     assert np.array_equal(effects["core_needs"], -f.core_needs)
     assert np.array_equal(effects["segment_needs"], -f.segment_needs)
+    still = knowledge.step(world, p, just_above(0.2))["firm"]
+    assert np.array_equal(still["core_needs"], f.core_needs)
+
+
+def test_turbulence_draws_from_the_markets_own_stream_when_the_firm_has_one():
+    """Common random numbers: the needs drift alike whatever else the week draws."""
+    world, p = small_world(seed=7, market_turbulence=0.3)
+    other = snapshot(world)
+    a = knowledge.step(world, p, np.random.default_rng(1))["firm"]["core_needs"]
+    b = knowledge.step(other, p, np.random.default_rng(2))["firm"]["core_needs"]
+    assert np.array_equal(a, b) and not np.array_equal(a, world.firm.core_needs)
+    other.firm.needs_rng = np.random.default_rng(99)
+    c = knowledge.step(other, p, np.random.default_rng(1))["firm"]["core_needs"]
+    assert not np.array_equal(a, c)
 
 
 # ------------------------------------------------------------------ contact learning
@@ -233,10 +249,8 @@ def test_a_carriers_relayed_evidence_reaches_a_colleague_at_the_senders_willingn
     assert knowledge.step(world, p, just_above(chance))["workforce"]["beliefs"][i, 0] == 0
 
 
-@pytest.mark.xfail(strict=True, reason="suspected source bug: a non-carrier who adopts hearsay keeps its "
-                   "first_hand flag, so next week insight = (insight & ~stale) | first_hand makes the hearsay "
-                   "evidence again")
-def test_hearsay_that_replaces_a_first_hand_belief_does_not_become_evidence_next_week():
+def test_hearsay_that_replaces_a_first_hand_belief_is_no_longer_first_hand():
+    """Hearsay is not evidence, this week or the next (insight = (insight & ~stale) | first_hand)."""
     world, p = quiet_world(knowledge_diffusion_rate=1.0)
     w = world.workforce
     i, j = member(world, dep.SALES, 0), member(world, dep.SALES, 1)
@@ -244,11 +258,10 @@ def test_hearsay_that_replaces_a_first_hand_belief_does_not_become_evidence_next
     w.beliefs[i, 0], w.first_hand[i, 0], w.insight[i, 0] = -1, True, True  # i heard -1 from a customer
     w.beliefs[j, 0], w.first_hand[j, 0], w.insight[j, 0] = 1, True, True  # j heard +1
     knowledge.step(world, p, ThresholdRng(0.0)).apply_to(world)
-    assert w.beliefs[i, 0] == 1  # i adopted j's view by hearsay ...
-    assert not w.insight[i, 0]  # ... which this week is (rightly) not evidence
+    assert w.beliefs[i, 0] == 1  # i adopted j's view by hearsay (and j adopted i's)
+    assert not w.insight[i, 0] and not w.first_hand[i, 0]
     knowledge.step(world, p.replace(knowledge_diffusion_rate=0.0), ThresholdRng(0.0)).apply_to(world)
-    assert w.beliefs[i, 0] == 1
-    assert not w.insight[i, 0]  # fails: the stale first_hand flag turns the hearsay into evidence
+    assert w.beliefs[i, 0] == 1 and not w.insight[i, 0]
 
 
 # ------------------------------------------------------------------ socialisation
@@ -368,7 +381,17 @@ def test_writes_only_its_fields_and_does_not_mutate_the_world():
     world, p = small_world(seed=8)  # the default rates: everything happens
     before = snapshot(world)
     effects = knowledge.step(world, p, np.random.default_rng(0))
-    assert_same_world(world, before)
+    assert_same_world(world, before, ignore=("firm.needs_rng",))  # see the next test
     assert {k: set(v) for k, v in effects.items()} == {
         "workforce": {"beliefs", "insight", "first_hand"}, "firm": {"core_needs", "segment_needs", "code"}}
     assert effects["workforce"]["beliefs"].dtype == np.int8 and effects["firm"]["code"].dtype == np.int8
+
+
+@pytest.mark.xfail(strict=True, reason="suspected contract deviation: step draws the turbulence from "
+                   "world.firm.needs_rng and so advances a generator held in the world it should only read; "
+                   "two calls on the same world give different needs")
+def test_step_leaves_the_markets_random_stream_alone():
+    world, p = small_world(seed=8, market_turbulence=0.3)
+    first = knowledge.step(world, p, np.random.default_rng(0))["firm"]["core_needs"]
+    again = knowledge.step(world, p, np.random.default_rng(0))["firm"]["core_needs"]
+    assert np.array_equal(first, again)

@@ -57,6 +57,22 @@ def step(world: World, p, rng: np.random.Generator) -> Effects:
     return Effects(workforce={"attitude": attitude, "attitude_anchor": anchor})
 
 
+def settle(world: World, p, tolerance: float = 1e-12) -> None:
+    """Week 0: attitudes at the fixed point of the full target, with this week's visible
+    success and the expected pressure on the overlooked (S1.7), so nothing jumps at the start."""
+    w = world.workforce
+    s = max(world.firm.success, 0.0)
+    overlooked = (1.0 - p.recognition_rate) if p.enable_recognition else 0.0
+    for _ in range(100_000):
+        w.overlooked_pressure = p.overlooked_penalty * s * overlooked * (1.0 + w.attitude) / 2.0
+        updated = np.clip(target(world, p), -1.0, 1.0)
+        if np.max(np.abs(updated - w.attitude)) <= tolerance:
+            break
+        w.attitude = updated
+    w.attitude = updated
+    w.overlooked_pressure = np.zeros(w.size)
+
+
 def select_multipliers(
     attitude: np.ndarray,
     responsibility: np.ndarray,

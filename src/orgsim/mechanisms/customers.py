@@ -173,36 +173,63 @@ def step(world: World, p, rng: np.random.Generator) -> Effects:
     )
 
 
-def settle(world: World, p, quality_mean: float, quality_sd: float, p_order_failed: float,
-           rng: np.random.Generator) -> None:
+#: Weeks of customer history simulated before week 0 (several satisfaction memories and churn times).
+CUSTOMER_HISTORY_WEEKS = 104
+
+
+def settle(world: World, p, quality_mean: float, p_order_failed: float, rng: np.random.Generator,
+           choose_customers: bool = True) -> None:
     """Week 0: who is a customer, and how satisfied, as the model's own dynamics would hold it.
 
-    Satisfaction: with orders at rate o and touchpoints at rate t, E[ΔS] = 0
-    gives the mean S* = E[x] + β t / o for each customer; around it S
-    fluctuates with the stationary spread of an exponential average,
-    sd_x · √(κ / (2 − κ)), sd_x from order quality and failures.
-    Composition: a customer type that leaves at hazard h stays active ∝ 1/h
-    (a renewal argument), so the week-0 customers are drawn with weights 1/h.
+    First pass (``choose_customers`` false): every customer at the mean of
+    their satisfaction, S* = E[x] + β t / o (orders at rate o, touchpoints at
+    rate t), to estimate the firm's visible success. Final pass: the
+    customer base's own history under the week-0 firm is simulated for
+    ``CUSTOMER_HISTORY_WEEKS`` weeks — orders with weakest-link quality and
+    failures, touchpoints, churn by perception, each leaver replaced by a
+    random prospect who starts at expectation — so week 0 has the
+    stationary mix of long-standing and new customers and the stationary
+    spread of satisfaction, tails included. Nobody is lost at week 0.
     """
     from orgsim.mechanisms.marketing_mix import intensities
+    from orgsim.mechanisms.quality import contribution, order_quality
 
     m: Market = world.market
-    everyone = np.arange(m.size)
-    x = (order_value(world, p, everyone, np.full(m.size, quality_mean)) - m.expectation
-         - p.failure_penalty * p_order_failed - p.ad_annoyance * m.ad_fatigue)
+    if not p.enable_experience:
+        m.satisfaction = np.zeros(m.size)
+        world.firm.success = net_promoter_score(perception(m.satisfaction[m.status == ACTIVE], p)) / 100.0
+        return
+    fit = segment_fit(world.firm.code, world.firm.segment_needs)[m.segment]
+    fixed = (1.0 - p.quality_share) * fit - m.expectation - p.ad_annoyance * m.ad_fatigue
     _, touch = intensities(p.marketing_budget, p.ad_share) if p.enable_marketing_mix else (0.0, 0.0)
     touch_rate = min(1.0, p.touchpoint_reach * touch)
-    bonus = p.touchpoint_bonus * touch_rate / p.order_rate if p.order_rate > 0 else 0.0
-    if p.enable_experience:
-        sd_x = np.hypot(p.quality_share * quality_sd, p.failure_penalty * np.sqrt(p_order_failed * (1 - p_order_failed)))
-        spread = sd_x * np.sqrt(p.satisfaction_memory / (2.0 - p.satisfaction_memory))
-        m.satisfaction = x + bonus + spread * rng.standard_normal(m.size)
-    if p.enable_churn and p.enable_experience:
-        hazard = churn_hazard(perception(m.satisfaction, p), m.shielded, p)
-        n_active = int(np.count_nonzero(m.status == ACTIVE))
-        weights = 1.0 / np.maximum(hazard, 1e-9)
-        chosen = rng.choice(m.size, size=n_active, replace=False, p=weights / weights.sum())
-        m.status = np.full(m.size, PROSPECT, dtype=np.int8)
-        m.status[chosen] = ACTIVE
+    if not choose_customers:
+        bonus = p.touchpoint_bonus * touch_rate / p.order_rate if p.order_rate > 0 else 0.0
+        m.satisfaction = fixed + p.quality_share * quality_mean - p.failure_penalty * p_order_failed + bonus
+    else:
+        w = world.workforce
+        contrib = contribution(w.performance, w.engagement, w.alignment)
+        status = m.status.copy()
+        satisfaction = np.zeros(m.size)
+        for _ in range(CUSTOMER_HISTORY_WEEKS):
+            active = np.flatnonzero(status == ACTIVE)
+            ordering = active[rng.random(active.size) < p.order_rate]
+            quality = (order_quality(contrib, w.department, ordering.size, p.weakest_link_weight, rng)
+                       if p.enable_quality else np.ones(ordering.size))
+            failed = rng.random(ordering.size) < p_order_failed
+            x = p.quality_share * quality + fixed[ordering] - p.failure_penalty * failed
+            satisfaction[ordering] += p.satisfaction_memory * (x - satisfaction[ordering])
+            touched = active[rng.random(active.size) < touch_rate]
+            satisfaction[touched] += p.satisfaction_memory * p.touchpoint_bonus
+            if p.enable_churn:
+                hazard = churn_hazard(perception(satisfaction[active], p), m.shielded[active], p)
+                leavers = active[rng.random(active.size) < hazard]
+                prospects = np.flatnonzero(status != ACTIVE)
+                joiners = rng.choice(prospects, size=min(leavers.size, prospects.size), replace=False)
+                status[leavers] = PROSPECT
+                status[joiners] = ACTIVE
+                satisfaction[joiners] = 0.0
+        m.status = status
+        m.satisfaction = satisfaction
     m.satisfaction = np.where(m.status == ACTIVE, m.satisfaction, 0.0)
     world.firm.success = net_promoter_score(perception(m.satisfaction[m.status == ACTIVE], p)) / 100.0

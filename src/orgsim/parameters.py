@@ -113,7 +113,7 @@ PARAMETERS: tuple[Param, ...] = (
     _p("enable_attitude", True, "attitude", "switch", "Attitudes move toward the Friedkin-Johnsen target on the internal network.", "S0.2, S1.8"),
     _p("attitude_rate", 0.4, "attitude", "per week", "Share of the gap to the Friedkin-Johnsen target closed each week (1 = the classic synchronous update; the equilibrium does not depend on it).", "S1.8", 0.0, 1.0),
     _p("attitude_anchoring", 0.2, "attitude", "0-1", "Weight of an employee's own anchor in their target (1 - susceptibility).", "S0.1, S1.8", 0.0, 1.0),
-    _p("anchor_drift", 0.01, "attitude", "per week", "Share of the gap between attitude and anchor that becomes the employee's own view each week (lived experience).", "S1.8", 0.0, 1.0),
+    _p("anchor_drift", 0.005, "attitude", "per week", "Share of the gap between attitude and anchor that becomes the employee's own view each week (lived experience).", "S1.8", 0.0, 1.0),
     _p("leader_weight", 20.0, "attitude", "x colleague", "Influence of the leader relative to an ordinary colleague.", "S0.2", 1.0, 100.0),
     _p("multiplier_weight", 6.0, "attitude", "x colleague", "Influence of a fully responsible multiplier; a multiplier with responsibility r has 1 + (weight - 1) r.", "S0.2", 1.0, 100.0, screen_in="multiplier_led"),
     _p("multiplier_share", 0.0, "attitude", "share", "Share of employees appointed multipliers at week 0 (from those willing, attitude > 0).", "S0.2", 0.0, 0.5),

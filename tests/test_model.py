@@ -165,12 +165,14 @@ def test_only_recognition():
     model = small_model(seed=21, **only("enable_recognition"), recognition_rate=0.3, freedom=0.6,
                         engagement_rate=0.2, intrinsic_motivation=0.9, overlooked_penalty=0.5)
     w = model.workforce
-    e, x, success = w.engagement.copy(), w.attitude.copy(), model.firm.success
+    model.firm.success = 0.4  # last week's visible success (experience is off: it would be 0)
+    e, x = w.engagement.copy(), w.attitude.copy()
     model.step()
     recognised = w.recognised
     assert 0 < recognised.sum() < w.size
     np.testing.assert_allclose(w.engagement, e + 0.2 * ((0.9 + 0.6 + recognised) / 3 - e), atol=1e-15)
-    np.testing.assert_allclose(w.overlooked_pressure, 0.5 * max(success, 0) * ~recognised * (1 + x) / 2, atol=1e-15)
+    np.testing.assert_allclose(w.overlooked_pressure, 0.5 * 0.4 * ~recognised * (1 + x) / 2, atol=1e-15)
+    assert (w.overlooked_pressure[~recognised] > 0).all()
     assert np.array_equal(w.attitude, x)  # attitude is off: the pressure acts on nobody
 
 
@@ -389,13 +391,18 @@ def test_any_anchoring_gives_a_valid_week_zero(anchoring):
     assert np.abs(residual).max() < 1e-9
 
 
+def test_a_tiny_positive_trust_forgetting_gives_a_valid_week_zero():
+    model = small_model(seed=0, trust_forgetting=2.2e-311)
+    assert np.isfinite(model.trust_matrix).all()
+
+
 # ------------------------------------------------------------------ invariants
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(silo=st.floats(0.0, 1.0), ad_share=st.floats(0.0, 1.0),
        anchoring=st.floats(0.0, 1.0),
        recognition=st.floats(0.0, 1.0), purpose=st.floats(0.0, 1.0), budget=st.floats(0.0, 200_000.0),
        network=st.sampled_from(["clustered", "complete"]),
-       forgetting=st.one_of(st.just(0.0), st.floats(1e-9, 1.0)),  # below ~1e-308, E[r]/φ overflows (report)
+       forgetting=st.one_of(st.just(0.0), st.floats(1e-9, 1.0)),  # subnormal: see the xfail test above
        order_rate=st.floats(0.0, 1.0), active=st.floats(0.0, 1.0), segments=st.integers(1, 8),
        switches=st.fixed_dictionaries({s: st.booleans() for s in SWITCHES}), seed=st.integers(0, 2**32 - 1))
 def test_invariants_hold_for_any_parameters(silo, ad_share, anchoring, recognition, purpose, budget, network,
@@ -420,8 +427,8 @@ def test_invariants_hold_for_any_parameters(silo, ad_share, anchoring, recogniti
     assert np.abs(w.attitude).max() <= 1 and (model.firm.capacity_load <= 1).all()
 
 
-@pytest.mark.slow
 def test_flagship_direction_on_default_seed():
+    """The flagship contrast on the presets' own seed (about 1.5 s)."""
     from orgsim import load_scenario
 
     ends = {}

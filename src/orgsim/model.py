@@ -156,8 +156,10 @@ class OrgModel(mesa.Model):
         # Staff know the official offer where it takes a position; elsewhere they hold their own views.
         w.beliefs = np.where(f.code[None, :] != 0, f.code[None, :], w.beliefs).astype(np.int8)
         if p.enable_knowledge:  # the firm's own history: its chain has shaped the code before week 0
-            for _ in range(p.knowledge_history_weeks):
+            for week in range(p.knowledge_history_weeks):
+                self.world.week.number = 2**32 + week
                 knowledge.step(self.world, p, self.rng).apply_to(self.world)
+            self.world.week = Week.empty()
         marketing_mix.settle(m, p)
         # Success (NPS) moves attitudes, attitudes move cooperation, quality and so success:
         # a first pass estimates the success, the second settles everything on it.
@@ -206,6 +208,7 @@ class OrgModel(mesa.Model):
         """One week (Mesa has already counted it in ``self.steps``): walk the schedule."""
         self._apply_scheduled(weeks_done=self.steps - 1)
         self.world.week = Week.empty()
+        self.world.week.number = self.steps
         for stage in SCHEDULE:
             run = stage.run if stage.switch is None or getattr(self.params, stage.switch) else stage.off
             if run is not None:

@@ -101,7 +101,7 @@ class Firm:
     trust_negative: np.ndarray  # (D, D)
     capacity_load: np.ndarray  # (D,) share of capacity lost to duplicate work last week
     success: float = 0.0  # last week's visible success: net promoter score / 100
-    needs_rng: np.random.Generator | None = None  # the market's own random stream (turbulence)
+    needs_seed: int = 0  # the market's own random stream: turbulence of week t draws from (needs_seed, t)
 
 
 @dataclass
@@ -123,6 +123,7 @@ class Week:
     referrals: int = 0
     negative_reviews: int = 0
     churned: int = 0
+    number: int = 0  # which week this is (weeks of the knowledge history before week 0 count from 2**32)
 
     @classmethod
     def empty(cls) -> Week:
@@ -274,7 +275,7 @@ def initial_firm(p: Any, rng: np.random.Generator) -> Firm:
         trust_positive=np.zeros((d, d)),
         trust_negative=np.zeros((d, d)),
         capacity_load=np.zeros(d),
-        needs_rng=rng,
+        needs_seed=int(rng.integers(2**63)),
     )
 
 

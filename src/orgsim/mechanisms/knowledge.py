@@ -97,7 +97,7 @@ def diffusion(beliefs, insight, first_hand, is_carrier, weights, rate, rng):
     carrier brought it (the same sign came through carriers); hearsay is not
     evidence. So relayed knowledge travels front line → carrier → anyone.
     """
-    carried = is_carrier[:, None] & insight
+    carried = is_carrier[:, None] & insight & ~first_hand  # first-hand evidence is already in the front-line term
     from_front_line = weights @ (beliefs * first_hand).astype(np.float64)
     from_carriers = weights @ (beliefs * carried).astype(np.float64)
     signal = np.where(is_carrier[:, None], from_front_line, from_front_line + from_carriers)
@@ -147,8 +147,10 @@ def learn_from_reality(actions, code, reality, rate, rng, teachers):
 
 def step(world: World, p, rng: np.random.Generator) -> Effects:
     w, f = world.workforce, world.firm
-    # The market drifts on its own random stream: the same for every configuration with this seed.
-    core, segment_needs = turbulence(f.core_needs, f.segment_needs, p.market_turbulence, f.needs_rng or rng)
+    # The market drifts on its own counter-based random stream (seed, week): the same for every
+    # configuration run with this seed, and nothing in the world is advanced by drawing it.
+    needs_rng = np.random.default_rng([f.needs_seed, world.week.number])
+    core, segment_needs = turbulence(f.core_needs, f.segment_needs, p.market_turbulence, needs_rng)
     beliefs, first_hand, _ = contact_learning(world, p, rng, segment_needs)
     stale = rng.random(w.insight.shape) < p.insight_forgetting
     first_hand &= ~stale

@@ -114,4 +114,5 @@ def stationary_evidence(world: World, p, handoff_success: np.ndarray) -> tuple[n
     negative[dep.SALES, dep.MARKETING] += (1.0 - behaviours).sum()
     if p.trust_forgetting == 0.0:
         return np.zeros_like(positive), np.zeros_like(negative)
-    return positive / p.trust_forgetting, p.trust_loss_weight * negative / p.trust_forgetting
+    memory = min(1.0 / p.trust_forgetting, 1e12)  # a tiny forgetting must not overflow to inf
+    return positive * memory, p.trust_loss_weight * negative * memory

@@ -226,7 +226,7 @@ def test_only_marketing_mix_and_coordination_lost_leads_do_not_convert():
     """Leads = kept + lost; only the kept convert; the lost share is p_fail of the lead hand-off (4 SE)."""
     model = small_model(seed=24, n_customers=3000, **only("enable_marketing_mix", "enable_coordination"),
                         marketing_budget=20_000.0, ad_share=0.8, ad_conversion=0.05, lead_distrust_loss=0.6)
-    p_fail, _ = coordination.handoff_probabilities(model.trust_matrix, coordination.cooperation(model.world),
+    p_fail, _, p_sender = coordination.handoff_probabilities(model.trust_matrix, coordination.cooperation(model.world),
                                                    model.params)
     frame = model.run(10).iloc[1:]
     assert (frame["lost_leads"] > 0).all()
@@ -239,14 +239,15 @@ def test_only_coordination():
     """30 weeks: failures per hand-off within 4 SE of p_fail from the (frozen) trust and cooperation."""
     model = small_model(seed=25, n_customers=2000, **only("enable_coordination"), handoff_silo_failure=0.3,
                         handoff_distrust_failure=0.2, order_value=100.0)
-    p_fail, _ = coordination.handoff_probabilities(model.trust_matrix, coordination.cooperation(model.world),
+    p_fail, _, p_sender = coordination.handoff_probabilities(model.trust_matrix, coordination.cooperation(model.world),
                                                    model.params)
-    attempts, failures = np.zeros(p_fail.size), np.zeros(p_fail.size)
+    attempts, failures, sender_failures = np.zeros(p_fail.size), np.zeros(p_fail.size), np.zeros(p_fail.size)
     for _ in range(30):
         model.step()
         week, record = model.world.week, model.records[-1]
         attempts += week.handoff_attempts
         failures += week.handoff_failures
+        sender_failures += week.handoff_sender_failures
         good_orders = week.ordering.size - week.order_failed.sum()
         assert record["revenue"] == 100.0 * good_orders
         assert record["order_failure_rate"] == pytest.approx(week.order_failed.mean())
@@ -254,6 +255,8 @@ def test_only_coordination():
                                       coordination.capacity_load(week.handoff_attempts, week.duplicates, 1.0))
     assert attempts[0] == 0 and (attempts[1:] > 2500).all()  # no marketing, no leads; ~100 orders a week
     rate, chance = failures[1:] / attempts[1:], p_fail[1:]
+    assert np.all(np.abs(rate - chance) < 4 * np.sqrt(chance * (1 - chance) / attempts[1:]))
+    rate, chance = sender_failures[1:] / attempts[1:], p_sender[1:]
     assert np.all(np.abs(rate - chance) < 4 * np.sqrt(chance * (1 - chance) / attempts[1:]))
 
 
@@ -376,8 +379,10 @@ def test_week_zero_trust_evidence_without_coordination_holds_only_the_observatio
     operations = dep.INDEX["operations"]
     stationary = meet[operations, dep.SALES] * good[operations, dep.SALES] / 0.05
     assert model.firm.trust_positive[operations, dep.SALES] == pytest.approx(stationary, rel=1e-12)
+    # a bad meeting is an ordinary negative observation (weight 1, not trust_loss_weight)
     assert model.firm.trust_negative[operations, dep.SALES] == pytest.approx(
-        3.0 * meet[operations, dep.SALES] * (1 - good[operations, dep.SALES]) / 0.05, rel=1e-12)
+        meet[operations, dep.SALES] * (1 - good[operations, dep.SALES]) / 0.05, rel=1e-12)
+    assert model.params.trust_loss_weight != 1.0
 
 
 @pytest.mark.parametrize("anchoring", [1e-17, 1e-9, 1.0])

@@ -94,8 +94,10 @@ class Customer(mesa.Agent):
     @property
     def perception(self) -> str:
         """Brand stored as positive (promoter), standard (passive) or negative (detractor), S1.5."""
-        s = self.score
-        return "positive" if s >= 9 else "negative" if s <= 6 else "neutral"
+        from orgsim.mechanisms.customers import perception
+
+        level = perception(self.model.market.satisfaction[self.index : self.index + 1], self.model.params)[0]
+        return ("negative", "neutral", "positive")[level + 1]
 
     def __repr__(self) -> str:
         return f"Customer({self.index}, {self.status}, {self.perception})"

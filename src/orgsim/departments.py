@@ -52,6 +52,12 @@ ORDER_HANDOFFS: tuple[tuple[int, int], ...] = tuple(
 )
 
 
+HANDOFF_SENDERS, HANDOFF_RECEIVERS = (np.array(side) for side in zip(*ORDER_HANDOFFS, strict=True))
+#: Order hand-offs a customer sees fail: not the lead hand-off (index 0, leads are not orders)
+#: and not service's field feedback to R&D (internal).
+CUSTOMER_FACING = np.array([index > 0 and receiver != RND for index, (_, receiver) in enumerate(ORDER_HANDOFFS)])
+
+
 def department_sizes(n_employees: int) -> np.ndarray:
     """Staff per department by largest remainder, at least two per department."""
     shares = np.array([d.staff_share for d in DEPARTMENTS])

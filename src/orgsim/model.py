@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from orgsim import departments as dep
-from orgsim import interventions
+from orgsim import interventions as actions
 from orgsim.agents import Customer, Employee
 from orgsim.mechanisms import (
     Effects,
@@ -104,7 +104,7 @@ class OrgModel(mesa.Model):
         self.params = params
         self.seed = seed
         self.pending_interventions = sorted((dict(i) for i in interventions), key=lambda i: i["week"])
-        self.applied_interventions: list[interventions.Intervention] = []
+        self.applied_interventions: list[actions.Intervention] = []
 
         # Separate random streams for the market's needs and for who the customers are, so that
         # two configurations run with the same seed share them (common random numbers).
@@ -162,22 +162,24 @@ class OrgModel(mesa.Model):
             self.world.week = Week.empty()
         marketing_mix.settle(m, p)
         # Success (NPS) moves attitudes, attitudes move cooperation, quality and so success:
-        # a first pass estimates the success, the second settles everything on it.
+        # a first pass finds the success of the week-0 firm, the second settles everything on it.
         for final in (False, True):
             coop = coordination.cooperation(self.world)
-            for _ in range(20):  # trust and hand-off success depend on each other: fixed point
-                p_fail, _ = coordination.handoff_probabilities(self.trust_matrix, coop, p)
+            for _ in range(100):  # trust and hand-off success depend on each other: fixed point
+                before = self.trust_matrix
+                p_fail, _, p_sender = coordination.handoff_probabilities(self.trust_matrix, coop, p)
                 if p.enable_trust:
-                    f.trust_positive, f.trust_negative = trust.stationary_evidence(self.world, p, 1.0 - p_fail)
+                    f.trust_positive, f.trust_negative = trust.stationary_evidence(self.world, p, 1.0 - p_sender)
                 if p.enable_coordination:
                     f.capacity_load = coordination.expected_load(self.trust_matrix, coop, p)
+                if np.max(np.abs(self.trust_matrix - before)) < 1e-10:
+                    break
             if not p.enable_coordination:
                 p_fail = np.zeros_like(p_fail)
             w.performance = w.capability * (1.0 - f.capacity_load[w.department])
-            quality_mean = quality.sample_quality(w, p, self.rng)[0] if p.enable_quality else 1.0
-            self._service_quality = quality_mean
-            order_failure = 1.0 - np.prod(1.0 - p_fail[1:])
-            customers.settle(self.world, p, quality_mean, order_failure, self.rng, choose_customers=final)
+            self._service_quality = quality.expected_quality(w, p, self.rng) if p.enable_quality else 1.0
+            order_failure = 1.0 - np.prod(1.0 - p_fail[dep.CUSTOMER_FACING])
+            customers.settle(self.world, p, order_failure, self.rng)
             if not final and p.enable_attitude:
                 attitude.settle(self.world, p)
                 w.alignment = (1 + w.attitude) / 2
@@ -189,12 +191,12 @@ class OrgModel(mesa.Model):
         self.workforce.influence = influence_matrix(self.workforce, self.params)
 
     # ----------------------------------------------------------- interventions
-    def intervene(self, action: str, **arguments: Any) -> interventions.Intervention:
+    def intervene(self, action: str, **arguments: Any) -> actions.Intervention:
         """Apply an intervention now, before the next week (from the UI or a notebook)."""
         return self._intervene(self.steps, action, arguments)
 
-    def _intervene(self, week: int, action: str, arguments: Mapping[str, Any]) -> interventions.Intervention:
-        done = interventions.apply(self, week, action, dict(arguments))
+    def _intervene(self, week: int, action: str, arguments: Mapping[str, Any]) -> actions.Intervention:
+        done = actions.apply(self, week, action, dict(arguments))
         self.applied_interventions.append(done)
         return done
 

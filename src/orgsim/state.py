@@ -110,8 +110,8 @@ class Week:
 
     handoff_attempts: np.ndarray  # (H,) per entry of ORDER_HANDOFFS (index 0: leads)
     handoff_failures: np.ndarray  # (H,)
+    handoff_sender_failures: np.ndarray  # (H,) the failures that were the sender's fault
     duplicates: np.ndarray  # (H,)
-    ad_intensity: float = 0.0
     touch_intensity: float = 0.0
     spend: float = 0.0
     ordering: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
@@ -128,7 +128,7 @@ class Week:
     @classmethod
     def empty(cls) -> Week:
         h = len(dep.ORDER_HANDOFFS)
-        return cls(np.zeros(h), np.zeros(h), np.zeros(h))
+        return cls(np.zeros(h), np.zeros(h), np.zeros(h), np.zeros(h))
 
 
 @dataclass

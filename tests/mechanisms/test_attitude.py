@@ -62,14 +62,15 @@ def test_the_equilibrium_is_a_fixed_point_for_any_rate():
 @pytest.mark.parametrize(("s", "x", "push"), [(0.4, 0.5, 0.4 * 0.5), (-0.4, 0.5, -0.4 * 1.5),
                                             (0.4, -0.5, 0.4 * 1.5), (-0.4, -0.5, -0.4 * 0.5)])
 def test_success_push_is_s_plus_times_room_up_minus_s_minus_times_room_down(s, x, push):
-    """Anchoring 1 and x = x0: the target is x0 + σ v f push, the step ρ σ v f push."""
+    """Anchoring 1 and x = x0: the target is x0 + σ v f push, the step ρ σ v f push; the fan factor f
+    acts on success only (carriers become fans of delight, S0.3; failure reaches everyone alike)."""
     world, p = scattered(attitude_anchoring=1.0, success_weight=0.5, results_visibility=0.6,
                          carrier_fan_factor=3.0, carriers_per_department=1)
     w = world.workforce
     w.attitude = np.full(w.size, x)
     w.attitude_anchor = w.attitude.copy()
     world.firm.success = s
-    fan = np.where(w.is_knowledge_carrier, 3.0, 1.0)
+    fan = np.where(w.is_knowledge_carrier, 3.0, 1.0) if s > 0 else np.ones(w.size)
     assert w.is_knowledge_carrier.sum() == 7
     new = attitude.step(world, p, np.random.default_rng(0))["workforce"]["attitude"]
     np.testing.assert_allclose(new - x, 0.3 * 0.5 * 0.6 * fan * push, atol=1e-14)

@@ -4,12 +4,18 @@ For a hand-off from sender s to receiver r (T_rs: the receiver's trust in
 the sender, the beta mean (P + 1)/(P + N + 2) of the firm's evidence;
 c_d: mean engagement × orientation of department d):
 
-    p_fail = clip(f0 + f_silo silo + f_trust (1 − T_rs) + f_coop (1 − (c_s + c_r)/2), 0, 1)
-             (+ ℓ (1 − T_sales,marketing) for marketing's leads, at most 1)
-    p_dup  = clip(u (silo + 1 − T_rs) / 2, 0, 1)
-    load_d = min(cost · (hand-offs d received twice) / (hand-offs d sent or received), 1)
+    p_sender   = f0 + f_silo silo + f_coop (1 − c_s)/2
+    p_receiver = f_trust (1 − T_rs) + f_coop (1 − c_r)/2
+                 (+ ℓ (1 − T_sales,marketing) for marketing's leads)
+    p_fail     = clip(p_sender + p_receiver, 0, 1);  the sender's part min(clip(p_sender, 0, 1), p_fail)
+    p_dup      = clip(u (silo + 1 − T_rs) / 2, 0, 1)
+    load_d     = min(cost · (hand-offs d received twice) / (hand-offs d sent or received), 1)
 
-Index 0 of the week's hand-off arrays is the marketing → sales lead hand-off.
+One uniform draw u per hand-off: it fails if u < p_fail, by the sender's fault
+if u < p_sender. An order fails for its customer if one of its customer-facing
+hand-offs fails (sales → operations, operations → service, sales → controlling;
+not the lead hand-off and not service → R&D). Index 0 of the week's hand-off
+arrays is the marketing → sales lead hand-off.
 """
 
 import numpy as np
@@ -33,20 +39,26 @@ RATES = {"handoff_base_failure": 0.01, "handoff_silo_failure": 0.05, "silo_stren
          "duplicate_work_rate": 0.4, "duplicate_capacity_cost": 0.5, "order_rate": 1.0}
 
 
+#: The hand-offs whose failure fails the order for its customer: sales -> operations, operations -> service,
+#: sales -> controlling (not marketing's leads, index 0, nor service's feedback to R&D, index 4).
+CUSTOMER_FACING = [1, 2, 3]
+
+
 def expected_probabilities(trust, coop, p):
-    """p_fail and p_dup written out hand-off by hand-off."""
-    p_fail, p_dup = [], []
+    """(p_fail, p_dup, p_sender) written out hand-off by hand-off."""
+    p_fail, p_dup, p_sender = [], [], []
     for k, (s, r) in enumerate(dep.ORDER_HANDOFFS):
-        fail = (p.handoff_base_failure + p.handoff_silo_failure * p.silo_strength
-                + p.handoff_distrust_failure * (1 - trust[r, s])
-                + p.handoff_cooperation_failure * (1 - (coop[s] + coop[r]) / 2))
-        fail = min(max(fail, 0.0), 1.0)
+        sender = (p.handoff_base_failure + p.handoff_silo_failure * p.silo_strength
+                  + p.handoff_cooperation_failure * (1 - coop[s]) / 2)
+        receiver = p.handoff_distrust_failure * (1 - trust[r, s]) + p.handoff_cooperation_failure * (1 - coop[r]) / 2
         if k == 0:
             assert (s, r) == (dep.MARKETING, dep.SALES)
-            fail = min(1.0, fail + p.lead_distrust_loss * (1 - trust[dep.SALES, dep.MARKETING]))
+            receiver += p.lead_distrust_loss * (1 - trust[dep.SALES, dep.MARKETING])
+        fail = min(max(sender + receiver, 0.0), 1.0)
         p_fail.append(fail)
+        p_sender.append(min(min(max(sender, 0.0), 1.0), fail))
         p_dup.append(min(max(p.duplicate_work_rate * (p.silo_strength + 1 - trust[r, s]) / 2, 0.0), 1.0))
-    return np.array(p_fail), np.array(p_dup)
+    return np.array(p_fail), np.array(p_dup), np.array(p_sender)
 
 
 @pytest.fixture
@@ -82,29 +94,46 @@ def test_handoff_probabilities_use_the_receivers_trust_in_the_sender(world_and_p
     world, p = world_and_params
     trust, coop = beta_trust(world), cooperation_by_hand(world)
     assert not np.allclose(trust, trust.T)
-    p_fail, p_dup = coordination.handoff_probabilities(trust, coop, p)
-    expected_fail, expected_dup = expected_probabilities(trust, coop, p)
+    p_fail, p_dup, p_sender = coordination.handoff_probabilities(trust, coop, p)
+    expected_fail, expected_dup, expected_sender = expected_probabilities(trust, coop, p)
     np.testing.assert_allclose(p_fail, expected_fail, atol=1e-15)
     np.testing.assert_allclose(p_dup, expected_dup, atol=1e-15)
+    np.testing.assert_allclose(p_sender, expected_sender, atol=1e-15)
+    assert (p_sender < p_fail).all()  # every receiver here distrusts its sender a little
+
+
+def test_the_senders_part_does_not_depend_on_the_receivers_trust_or_cooperation(world_and_params):
+    world, p = world_and_params
+    trust, coop = beta_trust(world), cooperation_by_hand(world)
+    _, _, p_sender = coordination.handoff_probabilities(trust, coop, p)
+    receivers_changed = coop.copy()
+    receivers_changed[dep.HANDOFF_RECEIVERS] = 0.0
+    receivers_changed[dep.HANDOFF_SENDERS] = coop[dep.HANDOFF_SENDERS]
+    _, _, unchanged = coordination.handoff_probabilities(np.zeros((D, D)), receivers_changed, p)
+    np.testing.assert_allclose(unchanged, p_sender, atol=1e-15)
 
 
 def test_duplicate_probability_is_u_times_silo_plus_distrust_over_two():
     trust = np.full((D, D), 0.25)
     p = small_world(seed=10, duplicate_work_rate=0.4, silo_strength=0.5)[1]
-    _, p_dup = coordination.handoff_probabilities(trust, np.ones(D), p)
+    _, p_dup, _ = coordination.handoff_probabilities(trust, np.ones(D), p)
     np.testing.assert_allclose(p_dup, 0.4 * (0.5 + 0.75) / 2)  # 0.25, not doubled
 
 
 def test_probabilities_are_clipped():
     p = small_world(seed=10, handoff_base_failure=0.9, handoff_silo_failure=0.9, silo_strength=1.0,
                     lead_distrust_loss=1.0, duplicate_work_rate=1.0)[1]
-    p_fail, p_dup = coordination.handoff_probabilities(np.zeros((D, D)), np.zeros(D), p)
-    assert (p_fail == 1.0).all() and (p_dup == 1.0).all()
+    p_fail, p_dup, p_sender = coordination.handoff_probabilities(np.zeros((D, D)), np.zeros(D), p)
+    assert (p_fail == 1.0).all() and (p_dup == 1.0).all() and (p_sender == 1.0).all()
+    p = p.replace(handoff_base_failure=0.0, handoff_silo_failure=0.0, handoff_cooperation_failure=0.0,
+                  handoff_distrust_failure=0.0, lead_distrust_loss=0.0, duplicate_work_rate=0.0)
+    p_fail, p_dup, p_sender = coordination.handoff_probabilities(np.zeros((D, D)), np.zeros(D), p)
+    assert (p_fail == 0.0).all() and (p_dup == 0.0).all() and (p_sender == 0.0).all()
 
 
 def test_lost_leads_are_counted_at_index_0_and_do_not_reach_sales(world_and_params):
     world, p = world_and_params
-    p_fail, _ = expected_probabilities(beta_trust(world), cooperation_by_hand(world), p)
+    p_fail, _, _ = expected_probabilities(beta_trust(world), cooperation_by_hand(world), p)
     assert p_fail[0] > p_fail[1:].max()
     n_active, n_leads = int((world.market.status == ACTIVE).sum()), world.week.leads.size
     lost = coordination.step(world, p, just_below(p_fail[0]))["week"]  # every lead lost, no order fails
@@ -116,11 +145,11 @@ def test_lost_leads_are_counted_at_index_0_and_do_not_reach_sales(world_and_para
     assert np.array_equal(kept["leads"], world.week.leads)
 
 
-def test_an_order_fails_if_any_of_its_hand_offs_fails(world_and_params):
+def test_an_order_fails_if_any_of_its_customer_facing_hand_offs_fails(world_and_params):
     world, p = world_and_params
-    p_fail, _ = expected_probabilities(beta_trust(world), cooperation_by_hand(world), p)
+    p_fail, _, _ = expected_probabilities(beta_trust(world), cooperation_by_hand(world), p)
     ordering = np.flatnonzero(world.market.status == ACTIVE)  # order rate 1: every active customer
-    one = np.sort(p_fail[1:])[-1]  # only the most failure-prone order hand-off fails
+    one = p_fail[CUSTOMER_FACING].max()  # only customer-facing hand-offs at least this failure-prone fail
     week = coordination.step(world, p, just_below(one))["week"]
     assert np.array_equal(week["ordering"], ordering)
     assert week["order_failed"].all() and week["order_failed"].size == ordering.size
@@ -129,22 +158,51 @@ def test_an_order_fails_if_any_of_its_hand_offs_fails(world_and_params):
     assert not none["order_failed"].any() and none["handoff_failures"].sum() == 0
 
 
+def test_a_failed_feedback_to_rnd_does_not_fail_the_order(world_and_params):
+    world, p = world_and_params
+    rnd_feedback = dep.ORDER_HANDOFFS.index((dep.INDEX["service"], dep.INDEX["rnd"]))
+    # only cooperation fails hand-offs, and R&D does not cooperate: its feedback hand-off fails most
+    p = p.replace(handoff_base_failure=0.0, handoff_silo_failure=0.0, handoff_distrust_failure=0.0,
+                  handoff_cooperation_failure=0.5, lead_distrust_loss=0.0)
+    world.workforce.alignment[world.workforce.department == dep.INDEX["rnd"]] = 0.0
+    p_fail, _, _ = expected_probabilities(beta_trust(world), cooperation_by_hand(world), p)
+    u = (p_fail[rnd_feedback] + p_fail[CUSTOMER_FACING].max()) / 2
+    assert p_fail[CUSTOMER_FACING].max() < u < p_fail[rnd_feedback]
+    week = coordination.step(world, p, ThresholdRng(u))["week"]
+    assert week["handoff_failures"][rnd_feedback] == week["ordering"].size > 0
+    assert not week["order_failed"].any()
+
+
+def test_a_failure_is_the_senders_fault_only_below_the_senders_part(world_and_params):
+    world, p = world_and_params
+    p_fail, _, p_sender = expected_probabilities(beta_trust(world), cooperation_by_hand(world), p)
+    k = int(np.argmax(p_fail - p_sender))
+    between = coordination.step(world, p, ThresholdRng((p_sender[k] + p_fail[k]) / 2))["week"]
+    assert between["handoff_failures"][k] == between["handoff_attempts"][k] > 0
+    assert between["handoff_sender_failures"][k] == 0  # the receiver dropped it: no evidence against the sender
+    below = coordination.step(world, p, just_below(p_sender[k]))["week"]
+    assert below["handoff_sender_failures"][k] == below["handoff_failures"][k] == below["handoff_attempts"][k]
+    assert (below["handoff_sender_failures"] <= below["handoff_failures"]).all()
+
+
 def test_failure_and_duplicate_rates_match_the_probabilities(world_and_params):
     """5,000 leads and 6,000 orders; each rate within 4 binomial SE."""
     world, p = world_and_params
     world.market.status[:] = ACTIVE
     world.week.leads = np.arange(250)  # leads need not be prospects for this count
-    p_fail, p_dup = expected_probabilities(beta_trust(world), cooperation_by_hand(world), p)
+    p_fail, p_dup, p_sender = expected_probabilities(beta_trust(world), cooperation_by_hand(world), p)
     rng = np.random.default_rng(4)
     weeks = [coordination.step(world, p, rng)["week"] for _ in range(20)]
     attempts = sum(w["handoff_attempts"] for w in weeks)
     failures = sum(w["handoff_failures"] for w in weeks)
     duplicates = sum(w["duplicates"] for w in weeks)
+    sender_failures = sum(w["handoff_sender_failures"] for w in weeks)
     assert attempts.tolist() == [5000.0] + [6000.0] * (len(p_fail) - 1)  # 20 x 250 leads, 20 x 300 orders
     assert np.all(np.abs(failures / attempts - p_fail) < 4 * np.sqrt(p_fail * (1 - p_fail) / attempts))
     assert np.all(np.abs(duplicates / attempts - p_dup) < 4 * np.sqrt(p_dup * (1 - p_dup) / attempts))
+    assert np.all(np.abs(sender_failures / attempts - p_sender) < 4 * np.sqrt(p_sender * (1 - p_sender) / attempts))
     order_failed = np.concatenate([w["order_failed"] for w in weeks])
-    chance = 1 - np.prod(1 - p_fail[1:])
+    chance = 1 - np.prod(1 - p_fail[CUSTOMER_FACING])
     assert abs(order_failed.mean() - chance) < 4 * np.sqrt(chance * (1 - chance) / order_failed.size)
 
 
@@ -188,7 +246,7 @@ def test_capacity_load_is_the_cost_of_what_was_received_twice_over_all_hand_offs
 
 def test_step_loads_receivers_with_their_duplicates(world_and_params):
     world, p = world_and_params
-    _, p_dup = expected_probabilities(beta_trust(world), cooperation_by_hand(world), p)
+    _, p_dup, _ = expected_probabilities(beta_trust(world), cooperation_by_hand(world), p)
     ranked = np.sort(p_dup)
     u = (ranked[1] + ranked[2]) / 2  # ThresholdRng duplicates all of a hand-off kind iff p_dup > u
     assert ranked[1] < u < ranked[2]
@@ -212,6 +270,7 @@ def test_switched_off_orders_still_come_but_no_hand_off_fails_is_doubled_or_obse
     assert week["ordering"].size == (world.market.status == ACTIVE).sum()
     assert not week["order_failed"].any()
     assert (week["handoff_attempts"] == 0).all() and (week["handoff_failures"] == 0).all()
+    assert (week["handoff_sender_failures"] == 0).all()
     assert (week["duplicates"] == 0).all() and (effects["firm"]["capacity_load"] == 0).all()
     assert np.array_equal(week["leads"], world.week.leads) and week["lost_leads"] == 0
 
@@ -223,6 +282,6 @@ def test_writes_only_its_fields_and_does_not_mutate_the_world(world_and_params, 
     effects = run(world, p, np.random.default_rng(0))
     assert_same_world(world, before)
     assert {k: set(v) for k, v in effects.items()} == {
-        "week": {"ordering", "order_failed", "handoff_attempts", "handoff_failures", "duplicates", "leads",
-                 "lost_leads"},
+        "week": {"ordering", "order_failed", "handoff_attempts", "handoff_failures", "handoff_sender_failures",
+                 "duplicates", "leads", "lost_leads"},
         "firm": {"capacity_load"}}

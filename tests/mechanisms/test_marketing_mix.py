@@ -111,10 +111,11 @@ def test_leads_come_at_the_expected_rate():
     assert abs(np.sum(counts) - 50 * chance.sum()) < 4 * se
 
 
-def test_week_records_intensities_and_spend(world_and_params):
+def test_week_records_touch_intensity_and_spend(world_and_params):
+    """Touchpoints (mechanism 6) read J from the week; ads act here and leave only fatigue, promises and leads."""
     world, p = world_and_params
     week = marketing_mix.step(world, p, ThresholdRng(0.5))["week"]
-    assert (week["ad_intensity"], week["touch_intensity"], week["spend"]) == (AD, TOUCH, 20_000.0)
+    assert (week["touch_intensity"], week["spend"]) == (TOUCH, 20_000.0)
 
 
 def test_week_zero_fatigue_and_promises_are_a_fixed_point(world_and_params):
@@ -134,4 +135,4 @@ def test_writes_only_its_fields_and_does_not_mutate_the_world(world_and_params):
     effects = marketing_mix.step(world, p, np.random.default_rng(0))
     assert_same_world(world, before)
     assert {k: set(v) for k, v in effects.items()} == {
-        "market": {"ad_fatigue", "promise"}, "week": {"ad_intensity", "touch_intensity", "spend", "leads"}}
+        "market": {"ad_fatigue", "promise"}, "week": {"touch_intensity", "spend", "leads"}}

@@ -107,12 +107,22 @@ def test_switched_off_every_order_is_perfect(world_and_params):
     assert np.array_equal(effects["week"]["order_quality"], np.ones(25))
 
 
-def test_week_zero_sample_quality_uses_the_week_zero_state(world_and_params):
+def test_week_zero_expected_quality_uses_the_week_zero_state(world_and_params):
     world, p = world_and_params
     w = world.workforce
     w.performance[:], w.engagement[:], w.alignment[:] = 0.343, 1.0, 1.0
-    mean, sd = quality.sample_quality(w, p, np.random.default_rng(0))
-    assert mean == pytest.approx(0.7) and sd == pytest.approx(0.0, abs=1e-12)
+    assert quality.expected_quality(w, p, np.random.default_rng(0)) == pytest.approx(0.7)
+
+
+def test_week_zero_expected_quality_is_the_mean_over_sampled_teams(world_and_params):
+    world, p = world_and_params
+    w = world.workforce
+    w.performance = np.random.default_rng(1).uniform(0.2, 1.0, w.size)
+    contrib = quality.contribution(w.performance, w.engagement, w.alignment)
+    teams = quality.order_quality(contrib, w.department, quality.QUALITY_SAMPLE_TEAMS, p.weakest_link_weight,
+                                  np.random.default_rng(3))
+    assert quality.expected_quality(w, p, np.random.default_rng(3)) == pytest.approx(teams.mean(), abs=1e-15)
+    assert teams.std() > 0.01  # the teams differ: the mean is not a trivial constant
 
 
 def test_writes_only_its_fields_and_does_not_mutate_the_world(world_and_params):

@@ -1,11 +1,12 @@
 """Mechanism 3, trust: known answers of the docstring's rules (row observes column).
 
     T_ij = (P_ij + 1) / (P_ij + N_ij + 2)
-    P ← (1 − φ) P + r,   N ← (1 − φ) N + ω s
-    observations: sales observes marketing's advocacy, support, buffering (one each);
-    the receiver of each kind of hand-off observes the sender once, positive with
-    the share that worked (leads included); every pair meets with chance 1 − silo,
-    and the meeting goes well with the OBSERVED department's mean engagement.
+    P ← (1 − φ) P + r,   N ← (1 − φ) N + ω s + m
+    observations: sales observes marketing's advocacy, support, buffering (one each,
+    neglect is a let-down s); the receiver of each kind of hand-off observes the sender
+    once, positive with the share the SENDER did not drop (leads included), a let-down
+    otherwise; every pair meets with chance 1 − silo, and the meeting goes well with the
+    OBSERVED department's mean engagement (a bad meeting m weighs 1, not ω).
 """
 
 import numpy as np
@@ -38,13 +39,15 @@ def make_world(**overrides):
     w.engagement = level + np.where(np.arange(w.size) % 2 == 0, 0.05, -0.05)
     world.week.handoff_attempts = np.zeros(H)
     world.week.handoff_failures = np.zeros(H)
+    world.week.handoff_sender_failures = np.zeros(H)
     return world, p
 
 
 def observations(world, p, rng):
-    """This week's (positive, negative) counts, read off the step's effects with φ = 1, ω = 2."""
+    """This week's (positive, negative) counts, read off the step's effects with φ = 1, ω = 2:
+    N' = 2 · let-downs + bad meetings, so bad meetings are the odd part when let-downs are known."""
     effects = trust.step(world, p, rng)["firm"]
-    return effects["trust_positive"], effects["trust_negative"] / 2.0
+    return effects["trust_positive"], effects["trust_negative"]
 
 
 def department_engagement(world):
@@ -70,10 +73,13 @@ def test_meetings_are_scored_by_the_observed_departments_engagement():
     positive, negative = observations(world, p, ThresholdRng(u))
     off_diagonal = ~np.eye(D, dtype=bool)
     good = np.broadcast_to(engagement[None, :] > u, (D, D))  # column: the observed
-    expected_negative = (off_diagonal & ~good).astype(float)
-    expected_negative[SM] += 3  # marketing shows none of the behaviours
+    expected_negative = (off_diagonal & ~good).astype(float)  # a bad meeting weighs 1
+    expected_negative[SM] += 2 * 3  # marketing shows none of the behaviours: three let-downs, weight ω = 2
     np.testing.assert_array_equal(positive, (off_diagonal & good).astype(float))
     np.testing.assert_array_equal(negative, expected_negative)
+    counted = trust.weekly_observations(world, p, ThresholdRng(u))
+    np.testing.assert_array_equal(counted[2], (off_diagonal & ~good).astype(float))  # the bad meetings
+    assert counted[1].sum() == 3 and counted[1][SM] == 3
     assert positive[dep.SALES, dep.MARKETING] == 0 and positive[dep.MARKETING, dep.SALES] == 1  # 0.2 vs 0.8
 
 
@@ -97,11 +103,11 @@ def test_meetings_go_well_at_the_observed_engagement_rate():
 def test_pairs_meet_with_chance_one_minus_silo_and_nobody_observes_their_own_department():
     world, p = make_world(silo_strength=0.3, marketing_advocacy=0.0, marketing_support=0.0,
                           marketing_buffering=0.0)
-    met = sum(observations(world, p, just_below(0.2)))  # engagement 0.2 or 0.8 > u: everyone meets well or not
+    met = sum(trust.weekly_observations(world, p, just_below(0.2)))  # every pair meets, well or not
     expected = 1.0 - np.eye(D)
     expected[SM] += 3
     np.testing.assert_array_equal(met, expected)
-    apart = sum(observations(world, p, just_above(0.7)))
+    apart = sum(trust.weekly_observations(world, p, just_above(0.7)))
     expected_apart = np.zeros((D, D))
     expected_apart[SM] = 3
     np.testing.assert_array_equal(apart, expected_apart)
@@ -113,8 +119,8 @@ def test_sales_observes_marketings_three_behaviours(levels, u, shown):
     world, p = make_world(silo_strength=1.0, marketing_advocacy=levels[0], marketing_support=levels[1],
                           marketing_buffering=levels[2])
     positive, negative = observations(world, p, ThresholdRng(u))
-    assert positive[SM] == shown and negative[SM] == 3 - shown
-    assert positive.sum() == shown and negative.sum() == 3 - shown  # full silo: nobody else meets
+    assert positive[SM] == shown and negative[SM] == 2 * (3 - shown)  # neglect is a let-down: weight ω = 2
+    assert positive.sum() == shown and negative.sum() == 2 * (3 - shown)  # full silo: nobody else meets
 
 
 def test_the_receiver_of_a_hand_off_observes_the_sender_once():
@@ -122,15 +128,18 @@ def test_the_receiver_of_a_hand_off_observes_the_sender_once():
                           marketing_buffering=1.0)
     week = world.week
     week.handoff_attempts = np.array([10.0, 20.0, 20.0, 20.0, 0.0])
-    week.handoff_failures = np.array([10.0, 0.0, 5.0, 20.0, 0.0])  # shares that worked: 0, 1, 0.75, 0; none
+    week.handoff_failures = np.array([10.0, 20.0, 15.0, 20.0, 0.0])  # what failed for whatever reason
+    # what the senders dropped: shares that worked in the receiver's eyes 0, 1, 0.75, 0; none
+    week.handoff_sender_failures = np.array([10.0, 0.0, 5.0, 20.0, 0.0])
     positive, negative = observations(world, p, ThresholdRng(0.5))
     expected_positive, expected_negative = np.zeros((D, D)), np.zeros((D, D))
     expected_positive[SM] = 3  # the three behaviours
-    expected_negative[SM] = 1  # every lead was lost: sales' evidence against marketing
+    expected_negative[SM] = 2  # every lead was lost by marketing: a let-down for sales (weight ω = 2)
     expected_positive[OPERATIONS, dep.SALES] = 1
     expected_positive[SERVICE, OPERATIONS] = 1  # 0.75 > 0.5
-    expected_negative[CONTROLLING, dep.SALES] = 1
-    # service -> R&D did not happen this week: no observation
+    expected_negative[CONTROLLING, dep.SALES] = 2
+    # operations' 20 failures were all its own doing: no evidence against sales. service -> R&D did not happen
+    # this week: no observation
     np.testing.assert_array_equal(positive, expected_positive)
     np.testing.assert_array_equal(negative, expected_negative)
 
@@ -139,14 +148,17 @@ def test_a_hand_off_is_seen_to_work_with_the_share_that_worked():
     world, p = make_world(silo_strength=1.0, marketing_advocacy=1.0, marketing_support=1.0,
                           marketing_buffering=1.0)
     world.week.handoff_attempts = np.full(H, 20.0)
-    world.week.handoff_failures = np.full(H, 5.0)
+    world.week.handoff_failures = np.full(H, 12.0)
+    world.week.handoff_sender_failures = np.full(H, 5.0)  # the sender did its part in 15 of 20
     worked, _ = observations(world, p, just_below(0.75))
-    failed, _ = observations(world, p, just_above(0.75))
+    failed, let_down = observations(world, p, just_above(0.75))
     assert worked[OPERATIONS, dep.SALES] == 1 and failed[OPERATIONS, dep.SALES] == 0
+    assert let_down[OPERATIONS, dep.SALES] == 2
 
 
-def test_lost_leads_reach_trust_as_sales_evidence_against_marketing():
-    """Coordination loses every lead (ThresholdRng below p_fail of leads); trust then counts it."""
+def test_leads_marketing_lost_reach_trust_as_sales_evidence_against_marketing():
+    """Coordination loses every lead (ThresholdRng below p_fail of leads); trust counts it only when the
+    loss was marketing's doing (the sender's part of p_fail)."""
     world, p = make_world(silo_strength=1.0, marketing_advocacy=1.0, marketing_support=1.0,
                           marketing_buffering=1.0, handoff_base_failure=0.0, handoff_silo_failure=0.0,
                           handoff_distrust_failure=0.0, handoff_cooperation_failure=0.0,
@@ -154,9 +166,18 @@ def test_lost_leads_reach_trust_as_sales_evidence_against_marketing():
     world.week.leads = np.arange(8)
     coordination.step(world, p, ThresholdRng(0.1)).apply_to(world)  # p_fail of leads = 1 − T_SM > 0.1
     assert world.week.handoff_failures[0] == world.week.handoff_attempts[0] == 8
+    # sales dropped them for distrust: not marketing's fault, so no evidence against marketing
+    assert world.week.handoff_sender_failures[0] == 0
     positive, negative = observations(world, p, ThresholdRng(0.1))
-    assert negative[SM] == 1 and positive[SM] == 3
-    assert negative[dep.MARKETING, dep.SALES] == 0 and negative.sum() == 1  # marketing does not observe sales
+    assert negative[SM] == 0 and positive[SM] == 4
+    # marketing itself loses them (its base failure): sales now holds it against marketing
+    p = p.replace(handoff_base_failure=1.0)
+    world.week.leads = np.arange(8)
+    coordination.step(world, p, ThresholdRng(0.1)).apply_to(world)
+    assert world.week.handoff_sender_failures[0] == world.week.handoff_attempts[0] == 8
+    positive, negative = observations(world, p, ThresholdRng(0.1))
+    assert negative[SM] == 2 and positive[SM] == 3
+    assert negative[dep.MARKETING, dep.SALES] == 0 and negative.sum() == 2  # marketing does not observe sales
 
 
 def test_step_discounts_old_evidence_and_weights_negative_observations():
@@ -179,14 +200,15 @@ def test_stationary_evidence_is_expected_observations_over_forgetting():
     success = np.array([0.5, 0.9, 0.8, 0.7, 0.6])
     positive, negative = trust.stationary_evidence(world, p, success)
     r = 0.7 * np.broadcast_to(engagement[None, :], (D, D)) * (1 - np.eye(D))
-    s = 0.7 * np.broadcast_to(1 - engagement[None, :], (D, D)) * (1 - np.eye(D))
+    bad_meetings = 0.7 * np.broadcast_to(1 - engagement[None, :], (D, D)) * (1 - np.eye(D))
+    s = np.zeros((D, D))
     for (sender, receiver), worked in zip(dep.ORDER_HANDOFFS, success, strict=True):
         r[receiver, sender] += worked
         s[receiver, sender] += 1 - worked
     r[SM] += 0.6 + 0.5 + 0.4
     s[SM] += 0.4 + 0.5 + 0.6
     np.testing.assert_allclose(positive, r / 0.05, atol=1e-12)
-    np.testing.assert_allclose(negative, 3 * s / 0.05, atol=1e-12)
+    np.testing.assert_allclose(negative, (3 * s + bad_meetings) / 0.05, atol=1e-12)
     # a fixed point in expectation: (1 − φ) P + E[r] = P
     np.testing.assert_allclose(0.95 * positive + r, positive, atol=1e-12)
     none = trust.stationary_evidence(world, p.replace(trust_forgetting=0.0), success)
@@ -197,6 +219,7 @@ def test_writes_only_its_fields_and_does_not_mutate_the_world():
     world, p = make_world(trust_forgetting=0.05, trust_loss_weight=3.0)
     world.week.handoff_attempts = np.full(H, 10.0)
     world.week.handoff_failures = np.full(H, 3.0)
+    world.week.handoff_sender_failures = np.full(H, 2.0)
     before = snapshot(world)
     effects = trust.step(world, p, np.random.default_rng(0))
     assert_same_world(world, before)

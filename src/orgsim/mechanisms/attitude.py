@@ -5,7 +5,7 @@ move toward a Friedkin & Johnsen (1990) target on the internal network at a
 rate ``ρ`` (``attitude_rate``): culture changes over weeks to months, not in
 one step (Kotter 1995), and the equilibrium does not depend on ``ρ``:
 
-    y = Λ W x + (I − Λ) x0 + σ v f (s⁺ (1 − x) − s⁻ (1 + x)) − π
+    y = Λ W x + (I − Λ) x0 + σ v (f s⁺ (1 − x) − s⁻ (1 + x)) − π
     x ← clip( x + ρ (y − x), −1, 1 )
     x0 ← x0 + δ (x − x0)
 
@@ -42,10 +42,11 @@ from orgsim.state import World
 def target(world: World, p) -> np.ndarray:
     """The Friedkin-Johnsen target y of every employee this week."""
     w = world.workforce
+    # Carriers see customers' delight first and become fans: the factor acts on success only.
     fan = np.where(w.is_knowledge_carrier, p.carrier_fan_factor, 1.0)
     s = world.firm.success
-    push = max(s, 0.0) * (1.0 - w.attitude) - max(-s, 0.0) * (1.0 + w.attitude)
-    success = p.success_weight * p.results_visibility * fan * push
+    push = fan * max(s, 0.0) * (1.0 - w.attitude) - max(-s, 0.0) * (1.0 + w.attitude)
+    success = p.success_weight * p.results_visibility * push
     susceptibility = 1.0 - p.attitude_anchoring
     return susceptibility * (w.influence @ w.attitude) + p.attitude_anchoring * w.attitude_anchor + success - w.overlooked_pressure
 
@@ -61,15 +62,19 @@ def settle(world: World, p, tolerance: float = 1e-12) -> None:
     """Week 0: attitudes at the fixed point of the full target, with this week's visible
     success and the expected pressure on the overlooked (S1.7), so nothing jumps at the start."""
     w = world.workforce
+    if p.attitude_anchoring == 0.0:  # no anchor: no unique fixed point (DeGroot); keep the views
+        return
     s = max(world.firm.success, 0.0)
     overlooked = (1.0 - p.recognition_rate) if p.enable_recognition else 0.0
     for _ in range(100_000):
         w.overlooked_pressure = p.overlooked_penalty * s * overlooked * (1.0 + w.attitude) / 2.0
         updated = np.clip(target(world, p), -1.0, 1.0)
-        if np.max(np.abs(updated - w.attitude)) <= tolerance:
-            break
+        converged = np.max(np.abs(updated - w.attitude)) <= tolerance
         w.attitude = updated
-    w.attitude = updated
+        if converged:
+            break
+    else:
+        raise RuntimeError("attitudes did not settle at week 0")
     w.overlooked_pressure = np.zeros(w.size)
 
 

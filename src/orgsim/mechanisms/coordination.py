@@ -3,13 +3,15 @@
 Each order crosses the order hand-offs of ``departments.ORDER_HANDOFFS``
 (sales → operations → service, sales → controlling, service → R&D); each of
 marketing's leads crosses the marketing → sales hand-off. A hand-off from
-department ``s`` to ``r`` fails with probability
+department ``s`` to ``r`` fails through the sender or through the receiver:
 
-    p_fail = clip( f0 + f_silo · silo + f_trust · (1 − T_rs) + f_coop · (1 − (c_s + c_r)/2), 0, 1 )
+    p_sender   = f0 + f_silo · silo + f_coop · (1 − c_s) / 2
+    p_receiver = f_trust · (1 − T_rs) + f_coop · (1 − c_r) / 2
+    p_fail     = clip( p_sender + p_receiver, 0, 1 )
 
-— for marketing's leads plus ``ℓ (1 − T_sales,marketing)``: sales ignores
-leads from a marketing it does not trust (``lead_distrust_loss`` ℓ, S3.1,
-S3.4) — and is done twice with probability
+— for marketing's leads the receiver part has ``ℓ (1 − T_sales,marketing)``
+more: sales ignores leads from a marketing it does not trust
+(``lead_distrust_loss`` ℓ, S3.1, S3.4) — and is done twice with probability
 
     p_dup = clip( u · (silo + 1 − T_rs) / 2, 0, 1 ),
 
@@ -23,6 +25,13 @@ Duplicated hand-offs consume the receiver's capacity: department ``r`` loses
 ``duplicate_capacity_cost`` times the hand-offs it received twice, as a share
 of all hand-offs it takes part in (sent or received); its staff's
 performance is capability × (1 − load) (mechanism 5).
+
+One uniform draw u per hand-off decides both whether it fails (u < p_fail)
+and whose fault it is (the sender's if u < p_sender): only the sender's
+failures are evidence for the receiver's trust in the sender (mechanism 3),
+so a department that drops work because it distrusts the sender does not
+blame the sender for it. An order fails for its customer when one of its
+customer-facing hand-offs fails (service's feedback to R&D is internal).
 """
 
 from __future__ import annotations
@@ -31,11 +40,12 @@ import numpy as np
 
 from orgsim import departments as dep
 from orgsim.mechanisms import Effects
+from orgsim.mechanisms.trust import expected_trust
 from orgsim.state import ACTIVE, World
 
 #: Index of the marketing -> sales hand-off (leads) in ORDER_HANDOFFS; the rest carry orders.
 LEAD_HANDOFF = 0
-SENDERS, RECEIVERS = (np.array(side) for side in zip(*dep.ORDER_HANDOFFS, strict=True))
+SENDERS, RECEIVERS = dep.HANDOFF_SENDERS, dep.HANDOFF_RECEIVERS
 
 
 def cooperation(world: World) -> np.ndarray:
@@ -45,17 +55,16 @@ def cooperation(world: World) -> np.ndarray:
     return sums / np.bincount(w.department, minlength=dep.N_DEPARTMENTS)
 
 
-def handoff_probabilities(trust: np.ndarray, coop: np.ndarray, p) -> tuple[np.ndarray, np.ndarray]:
-    """(p_fail, p_dup), one entry per hand-off in ORDER_HANDOFFS."""
+def handoff_probabilities(trust: np.ndarray, coop: np.ndarray, p) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(p_fail, p_dup, p_sender), one entry per hand-off in ORDER_HANDOFFS; p_sender ≤ p_fail is the sender's part."""
     distrust = 1.0 - trust[RECEIVERS, SENDERS]
-    uncooperative = 1.0 - (coop[SENDERS] + coop[RECEIVERS]) / 2.0
-    p_fail = np.clip(
-        p.handoff_base_failure + p.handoff_silo_failure * p.silo_strength
-        + p.handoff_distrust_failure * distrust + p.handoff_cooperation_failure * uncooperative, 0.0, 1.0,
-    )
-    p_fail[LEAD_HANDOFF] = min(1.0, p_fail[LEAD_HANDOFF] + p.lead_distrust_loss * distrust[LEAD_HANDOFF])
+    p_sender = (p.handoff_base_failure + p.handoff_silo_failure * p.silo_strength
+                + p.handoff_cooperation_failure * (1.0 - coop[SENDERS]) / 2.0)
+    p_receiver = p.handoff_distrust_failure * distrust + p.handoff_cooperation_failure * (1.0 - coop[RECEIVERS]) / 2.0
+    p_receiver[LEAD_HANDOFF] += p.lead_distrust_loss * distrust[LEAD_HANDOFF]
+    p_fail = np.clip(p_sender + p_receiver, 0.0, 1.0)
     p_dup = np.clip(p.duplicate_work_rate * (p.silo_strength + distrust) / 2.0, 0.0, 1.0)
-    return p_fail, p_dup
+    return p_fail, p_dup, np.minimum(np.clip(p_sender, 0.0, 1.0), p_fail)
 
 
 def capacity_load(attempts: np.ndarray, duplicates: np.ndarray, cost: float) -> np.ndarray:
@@ -78,34 +87,37 @@ def off(world: World, p, rng: np.random.Generator) -> Effects:
 
 def _orders(world: World, p, rng: np.random.Generator, handoffs_matter: bool) -> Effects:
     m, f, week = world.market, world.firm, world.week
-    trust = (f.trust_positive + 1.0) / (f.trust_positive + f.trust_negative + 2.0)
-    p_fail, p_dup = handoff_probabilities(trust, cooperation(world), p)
+    trust = expected_trust(f.trust_positive, f.trust_negative)
+    p_fail, p_dup, p_sender = handoff_probabilities(trust, cooperation(world), p)
     if not handoffs_matter:
-        p_fail, p_dup = np.zeros_like(p_fail), np.zeros_like(p_dup)
+        p_fail, p_dup, p_sender = np.zeros_like(p_fail), np.zeros_like(p_dup), np.zeros_like(p_sender)
     active = np.flatnonzero(m.status == ACTIVE)
     ordering = active[rng.random(active.size) < p.order_rate]
     n_orders, n_leads = ordering.size, week.leads.size
     attempts = np.full(p_fail.size, float(n_orders))
     attempts[LEAD_HANDOFF] = n_leads
-    failed = rng.random((n_orders, p_fail.size)) < p_fail[None, :]
-    lead_lost = rng.random(n_leads) < p_fail[LEAD_HANDOFF]
+    draws = rng.random((n_orders, p_fail.size))
+    failed, sender_fault = draws < p_fail[None, :], draws < p_sender[None, :]
+    lead_draws = rng.random(n_leads)
+    lead_lost, lead_sender_fault = lead_draws < p_fail[LEAD_HANDOFF], lead_draws < p_sender[LEAD_HANDOFF]
     failures = failed.sum(axis=0).astype(float)
-    failures[LEAD_HANDOFF] = lead_lost.sum()
+    sender_failures = sender_fault.sum(axis=0).astype(float)
+    failures[LEAD_HANDOFF], sender_failures[LEAD_HANDOFF] = lead_lost.sum(), lead_sender_fault.sum()
     duplicates = rng.binomial(attempts.astype(np.int64), p_dup).astype(float)
-    order_failed = failed[:, 1:].any(axis=1)
+    order_failed = failed[:, dep.CUSTOMER_FACING].any(axis=1)
     if not handoffs_matter:
         attempts[:] = 0.0
     return Effects(
         week={"ordering": ordering, "order_failed": order_failed, "handoff_attempts": attempts,
-              "handoff_failures": failures, "duplicates": duplicates,
+              "handoff_failures": failures, "handoff_sender_failures": sender_failures, "duplicates": duplicates,
               "leads": week.leads[~lead_lost], "lost_leads": int(lead_lost.sum())},
         firm={"capacity_load": capacity_load(attempts, duplicates, p.duplicate_capacity_cost)},
     )
 
 
-def expected_load(trust: np.ndarray, coop: np.ndarray, p, lead_share: float = 0.0) -> np.ndarray:
-    """Capacity load when every order hand-off carries one unit (leads ``lead_share``) at the expected duplicate rate."""
-    _, p_dup = handoff_probabilities(trust, coop, p)
+def expected_load(trust: np.ndarray, coop: np.ndarray, p) -> np.ndarray:
+    """Capacity load when every order hand-off carries one unit at the expected duplicate rate (leads are few)."""
+    _, p_dup, _ = handoff_probabilities(trust, coop, p)
     attempts = np.ones(p_dup.size)
-    attempts[LEAD_HANDOFF] = lead_share
+    attempts[LEAD_HANDOFF] = 0.0
     return capacity_load(attempts, attempts * p_dup, p.duplicate_capacity_cost)

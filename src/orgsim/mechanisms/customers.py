@@ -41,6 +41,8 @@ import scipy.sparse as sp
 
 from orgsim.mechanisms import Effects
 from orgsim.mechanisms.knowledge import segment_fit
+from orgsim.mechanisms.marketing_mix import intensities
+from orgsim.mechanisms.quality import contribution, order_quality
 from orgsim.state import ACTIVE, LOST, PROSPECT, Market, World
 
 POSITIVE, NEUTRAL, NEGATIVE = 1, 0, -1
@@ -177,22 +179,17 @@ def step(world: World, p, rng: np.random.Generator) -> Effects:
 CUSTOMER_HISTORY_WEEKS = 104
 
 
-def settle(world: World, p, quality_mean: float, p_order_failed: float, rng: np.random.Generator,
-           choose_customers: bool = True) -> None:
+def settle(world: World, p, p_order_failed: float, rng: np.random.Generator) -> None:
     """Week 0: who is a customer, and how satisfied, as the model's own dynamics would hold it.
 
-    First pass (``choose_customers`` false): every customer at the mean of
-    their satisfaction, S* = E[x] + β t / o (orders at rate o, touchpoints at
-    rate t), to estimate the firm's visible success. Final pass: the
-    customer base's own history under the week-0 firm is simulated for
-    ``CUSTOMER_HISTORY_WEEKS`` weeks — orders with weakest-link quality and
-    failures, touchpoints, churn by perception, each leaver replaced by a
-    random prospect who starts at expectation — so week 0 has the
-    stationary mix of long-standing and new customers and the stationary
-    spread of satisfaction, tails included. Nobody is lost at week 0.
+    The customer base's own history under the week-0 firm is simulated for
+    ``CUSTOMER_HISTORY_WEEKS`` weeks, starting from the customers drawn at
+    random: orders with weakest-link quality and failures, touchpoints, churn
+    by perception, each leaver replaced by a random prospect who starts at
+    expectation. Week 0 so has the stationary mix of long-standing and new
+    customers and the stationary spread of satisfaction, tails included.
+    Nobody is lost at week 0.
     """
-    from orgsim.mechanisms.marketing_mix import intensities
-    from orgsim.mechanisms.quality import contribution, order_quality
 
     m: Market = world.market
     if not p.enable_experience:
@@ -203,33 +200,29 @@ def settle(world: World, p, quality_mean: float, p_order_failed: float, rng: np.
     fixed = (1.0 - p.quality_share) * fit - m.expectation - p.ad_annoyance * m.ad_fatigue
     _, touch = intensities(p.marketing_budget, p.ad_share) if p.enable_marketing_mix else (0.0, 0.0)
     touch_rate = min(1.0, p.touchpoint_reach * touch)
-    if not choose_customers:
-        bonus = p.touchpoint_bonus * touch_rate / p.order_rate if p.order_rate > 0 else 0.0
-        m.satisfaction = fixed + p.quality_share * quality_mean - p.failure_penalty * p_order_failed + bonus
-    else:
-        w = world.workforce
-        contrib = contribution(w.performance, w.engagement, w.alignment)
-        status = m.status.copy()
-        satisfaction = np.zeros(m.size)
-        for _ in range(CUSTOMER_HISTORY_WEEKS):
-            active = np.flatnonzero(status == ACTIVE)
-            ordering = active[rng.random(active.size) < p.order_rate]
-            quality = (order_quality(contrib, w.department, ordering.size, p.weakest_link_weight, rng)
-                       if p.enable_quality else np.ones(ordering.size))
-            failed = rng.random(ordering.size) < p_order_failed
-            x = p.quality_share * quality + fixed[ordering] - p.failure_penalty * failed
-            satisfaction[ordering] += p.satisfaction_memory * (x - satisfaction[ordering])
-            touched = active[rng.random(active.size) < touch_rate]
-            satisfaction[touched] += p.satisfaction_memory * p.touchpoint_bonus
-            if p.enable_churn:
-                hazard = churn_hazard(perception(satisfaction[active], p), m.shielded[active], p)
-                leavers = active[rng.random(active.size) < hazard]
-                prospects = np.flatnonzero(status != ACTIVE)
-                joiners = rng.choice(prospects, size=min(leavers.size, prospects.size), replace=False)
-                status[leavers] = PROSPECT
-                status[joiners] = ACTIVE
-                satisfaction[joiners] = 0.0
-        m.status = status
-        m.satisfaction = satisfaction
+    w = world.workforce
+    contrib = contribution(w.performance, w.engagement, w.alignment)
+    status = m.status.copy()
+    satisfaction = np.zeros(m.size)
+    for _ in range(CUSTOMER_HISTORY_WEEKS):
+        active = np.flatnonzero(status == ACTIVE)
+        ordering = active[rng.random(active.size) < p.order_rate]
+        quality = (order_quality(contrib, w.department, ordering.size, p.weakest_link_weight, rng)
+                   if p.enable_quality else np.ones(ordering.size))
+        failed = rng.random(ordering.size) < p_order_failed
+        x = p.quality_share * quality + fixed[ordering] - p.failure_penalty * failed
+        satisfaction[ordering] += p.satisfaction_memory * (x - satisfaction[ordering])
+        touched = active[rng.random(active.size) < touch_rate]
+        satisfaction[touched] += p.satisfaction_memory * p.touchpoint_bonus
+        if p.enable_churn:
+            hazard = churn_hazard(perception(satisfaction[active], p), m.shielded[active], p)
+            leavers = active[rng.random(active.size) < hazard]
+            prospects = np.flatnonzero(status != ACTIVE)
+            joiners = rng.choice(prospects, size=min(leavers.size, prospects.size), replace=False)
+            status[leavers] = PROSPECT
+            status[joiners] = ACTIVE
+            satisfaction[joiners] = 0.0
+    m.status = status
+    m.satisfaction = satisfaction
     m.satisfaction = np.where(m.status == ACTIVE, m.satisfaction, 0.0)
     world.firm.success = net_promoter_score(perception(m.satisfaction[m.status == ACTIVE], p)) / 100.0

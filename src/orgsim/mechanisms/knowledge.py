@@ -51,6 +51,7 @@ import scipy.sparse as sp
 
 from orgsim import departments as dep
 from orgsim.mechanisms import Effects
+from orgsim.mechanisms.trust import expected_trust
 from orgsim.state import ACTIVE, World
 
 #: The beta-reputation prior mean: cross-department channels at this trust carry as much as inside ones.
@@ -104,7 +105,8 @@ def diffusion(beliefs, insight, first_hand, is_carrier, weights, rate, rng):
     adopt = (rng.random(beliefs.shape) < rate * (1.0 - np.exp(-np.abs(signal)))) & (signal != 0)
     sign = np.sign(signal)
     evidence = adopt & (is_carrier[:, None] | (np.sign(from_carriers) == sign))
-    return np.where(adopt, sign, beliefs).astype(np.int8), (insight & ~adopt) | evidence, adopt
+    changed = adopt & (sign != beliefs)  # hearing what one already believes takes no evidence away
+    return np.where(adopt, sign, beliefs).astype(np.int8), (insight & ~changed) | evidence, changed
 
 
 def socialisation(beliefs: np.ndarray, code: np.ndarray, rate: float, rng: np.random.Generator):
@@ -153,23 +155,24 @@ def step(world: World, p, rng: np.random.Generator) -> Effects:
     core, segment_needs = turbulence(f.core_needs, f.segment_needs, p.market_turbulence, needs_rng)
     beliefs, first_hand, _ = contact_learning(world, p, rng, segment_needs)
     stale = rng.random(w.insight.shape) < p.insight_forgetting
-    first_hand &= ~stale
+    learned = first_hand & ~w.first_hand
+    first_hand = (first_hand & ~stale) | learned  # what was learned this week is fresh
     insight = (w.insight & ~stale) | first_hand
     if p.knowledge_diffusion_rate > 0:
-        trust = (f.trust_positive + 1.0) / (f.trust_positive + f.trust_negative + 2.0)
+        trust = expected_trust(f.trust_positive, f.trust_negative)
         sender_weight = w.engagement * w.alignment
         weights = diffusion_weights(w.network, w.department, trust, sender_weight)
         beliefs, insight, adopted = diffusion(beliefs, insight, first_hand, w.is_knowledge_carrier, weights,
                                               p.knowledge_diffusion_rate, rng)
-        first_hand = first_hand & ~adopted  # what one adopts from others is not one's own evidence
+        first_hand = first_hand & ~adopted  # a belief changed by others is not one's own evidence
     teachers = (np.ones(w.size, dtype=bool) if p.code_learns_from == "everyone"
                 else np.isin(w.department, dep.OFFER_DEPARTMENTS))
-    if p.code_evidence == "reality":
-        actions = act(beliefs, rng)
-        new_beliefs, socialised = socialisation(beliefs, f.code, p.socialisation_rate, rng)
+    # Socialisation and code learning are simultaneous (March's period): both read this week's beliefs.
+    actions = act(beliefs, rng) if p.code_evidence == "reality" else None
+    new_beliefs, socialised = socialisation(beliefs, f.code, p.socialisation_rate, rng)
+    if actions is not None:
         code = learn_from_reality(actions, f.code, core, p.code_learning_rate, rng, teachers)
     else:
-        new_beliefs, socialised = socialisation(beliefs, f.code, p.socialisation_rate, rng)
         code = learn_from_insight(beliefs, insight, f.code, p.code_learning_rate, p.code_evidence_quorum, rng, teachers)
     return Effects(
         workforce={"beliefs": new_beliefs, "insight": insight & ~socialised, "first_hand": first_hand & ~socialised},

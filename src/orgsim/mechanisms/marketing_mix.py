@@ -60,7 +60,7 @@ def step(world: World, p, rng: np.random.Generator) -> Effects:
     leads = prospects[rng.random(prospects.size) < pressure]
     return Effects(
         market={"ad_fatigue": fatigue, "promise": promise},
-        week={"ad_intensity": ad_intensity, "touch_intensity": touch_intensity,
+        week={"touch_intensity": touch_intensity,
               "spend": p.marketing_budget, "leads": leads},
     )
 

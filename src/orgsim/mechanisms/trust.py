@@ -6,11 +6,13 @@ negative evidence ``(P_ij, N_ij)`` about department ``j``; its expected trust is
     T_ij = (P_ij + 1) / (P_ij + N_ij + 2).
 
 Each week the evidence is discounted by the forgetting factor ``φ`` and new
-observations are added; a negative observation counts ``ω`` times
+observations are added; a let-down — a hand-off the sender dropped, a
+trust-building behaviour marketing neglected — counts ``ω`` times
 (``trust_loss_weight``), so trust is lost faster than it is rebuilt
-(S2.4; Slovic 1993):
+(S2.4; Slovic 1993); a meeting that goes badly is an ordinary negative
+observation:
 
-    P_ij ← (1 − φ) P_ij + r_ij,     N_ij ← (1 − φ) N_ij + ω s_ij.
+    P_ij ← (1 − φ) P_ij + r_ij,     N_ij ← (1 − φ) N_ij + ω s_ij + m_ij.
 
 Observations each week (row observes column):
 
@@ -19,9 +21,10 @@ Observations each week (row observes column):
   observation each, positive with the probability that marketing shows it,
   negative (neglect) otherwise;
 * the receiver of each kind of hand-off that happened this week observes
-  the sender once, positive with the share of those hand-offs that worked
-  (S3.1, S2.5); marketing's leads count like orders, so leads lost at the
-  marketing → sales interface are evidence against it;
+  the sender once, negative with the share of those hand-offs the *sender*
+  dropped (S3.1, S2.5; failures that were the receiver's doing — distrust,
+  its own lack of cooperation — are not evidence about the sender); leads
+  count like orders, so leads marketing lost are evidence against it;
 * every other pair meets with probability ``1 − silo_strength`` (S2.1) and
   the meeting goes well with the observed department's mean engagement.
 
@@ -38,8 +41,9 @@ import numpy as np
 
 from orgsim import departments as dep
 from orgsim.mechanisms import Effects
-from orgsim.mechanisms.coordination import RECEIVERS, SENDERS
 from orgsim.state import World
+
+SENDERS, RECEIVERS = dep.HANDOFF_SENDERS, dep.HANDOFF_RECEIVERS
 
 
 def expected_trust(positive: np.ndarray, negative: np.ndarray) -> np.ndarray:
@@ -47,10 +51,12 @@ def expected_trust(positive: np.ndarray, negative: np.ndarray) -> np.ndarray:
     return (positive + 1.0) / (positive + negative + 2.0)
 
 
-def update(positive, negative, positive_observations, negative_observations, forgetting, loss_weight):
-    """Discount old evidence and add this week's observations."""
+def update(positive, negative, positive_observations, negative_observations, forgetting, loss_weight,
+           mild_negative_observations=0.0):
+    """Discount old evidence and add this week's observations (let-downs weigh ``loss_weight``)."""
     keep = 1.0 - forgetting
-    return keep * positive + positive_observations, keep * negative + loss_weight * negative_observations
+    return (keep * positive + positive_observations,
+            keep * negative + loss_weight * negative_observations + mild_negative_observations)
 
 
 def department_engagement(world: World) -> np.ndarray:
@@ -72,16 +78,17 @@ def observation_chances(world: World, p) -> tuple[np.ndarray, np.ndarray]:
     return meet, good
 
 
-def weekly_observations(world: World, p, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Positive and negative observation counts (D, D) for one week; row observes column."""
+def weekly_observations(world: World, p, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(positive, let-down, bad-meeting) observation counts (D, D) for one week; row observes column."""
     week = world.week
     attempts = week.handoff_attempts
-    success = np.where(attempts > 0, 1.0 - week.handoff_failures / np.maximum(attempts, 1.0), 0.0)
+    success = np.where(attempts > 0, 1.0 - week.handoff_sender_failures / np.maximum(attempts, 1.0), 0.0)
     meet_chance, good_chance = observation_chances(world, p)
     meets = rng.random(meet_chance.shape) < meet_chance
     good = rng.random(meet_chance.shape) < good_chance
     positive = (meets & good).astype(float)
-    negative = (meets & ~good).astype(float)
+    bad_meetings = (meets & ~good).astype(float)
+    negative = np.zeros_like(positive)
 
     worked = rng.random(attempts.size) < success
     happened = attempts > 0
@@ -91,21 +98,25 @@ def weekly_observations(world: World, p, rng: np.random.Generator) -> tuple[np.n
     shown = rng.random(3) < np.array([p.marketing_advocacy, p.marketing_support, p.marketing_buffering])
     positive[dep.SALES, dep.MARKETING] += shown.sum()
     negative[dep.SALES, dep.MARKETING] += (~shown).sum()
-    return positive, negative
+    return positive, negative, bad_meetings
 
 
 def step(world: World, p, rng: np.random.Generator) -> Effects:
     f = world.firm
-    positive, negative = weekly_observations(world, p, rng)
+    positive, negative, bad_meetings = weekly_observations(world, p, rng)
     new_positive, new_negative = update(f.trust_positive, f.trust_negative, positive, negative,
-                                        p.trust_forgetting, p.trust_loss_weight)
+                                        p.trust_forgetting, p.trust_loss_weight, bad_meetings)
     return Effects(firm={"trust_positive": new_positive, "trust_negative": new_negative})
 
 
 def stationary_evidence(world: World, p, handoff_success: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(P, N) that this week's expected observations would hold steady: E[r]/φ, ω E[s]/φ."""
+    """(P, N) that this week's expected observations would hold steady: E[r]/φ, (ω E[s] + E[m])/φ.
+
+    ``handoff_success`` is, per hand-off, the probability that the sender did not drop it.
+    """
     meet, good = observation_chances(world, p)
-    positive, negative = meet * good, meet * (1.0 - good)
+    positive, bad_meetings = meet * good, meet * (1.0 - good)
+    negative = np.zeros_like(positive)
     if p.enable_coordination:  # hand-offs are observed only when coordination is on
         np.add.at(positive, (RECEIVERS, SENDERS), handoff_success)
         np.add.at(negative, (RECEIVERS, SENDERS), 1.0 - handoff_success)
@@ -115,4 +126,4 @@ def stationary_evidence(world: World, p, handoff_success: np.ndarray) -> tuple[n
     if p.trust_forgetting == 0.0:
         return np.zeros_like(positive), np.zeros_like(negative)
     memory = min(1.0 / p.trust_forgetting, 1e12)  # a tiny forgetting must not overflow to inf
-    return positive * memory, p.trust_loss_weight * negative * memory
+    return positive * memory, (p.trust_loss_weight * negative + bad_meetings) * memory

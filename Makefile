@@ -10,7 +10,7 @@ PYTHON ?= $(shell for p in python3.12 python3.13 python3.14 python3; do \
 	if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; \
 	then echo $$p; break; fi; done)
 
-.PHONY: demo test bench lint docs figures clean chromium
+.PHONY: demo test bench lint docs figures patterns screen calibration clean chromium
 
 $(STAMP): pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then \
@@ -44,6 +44,18 @@ docs: $(STAMP)
 
 figures: $(STAMP)
 	$(BIN)/python docs/make_figures.py
+
+# The pattern catalogue (claims with knockouts) -> docs/patterns.md
+patterns: $(STAMP)
+	$(BIN)/orgsim patterns
+
+# One-at-a-time parameter screen -> the table at the end of docs/model.md
+screen: $(STAMP)
+	$(BIN)/python docs/make_screen.py
+
+# Published targets next to the model's values -> docs/calibration.md
+calibration: $(STAMP)
+	$(BIN)/python docs/make_calibration.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -106,9 +106,29 @@ def face_validity(seeds: int = 20, weeks: int = 156) -> pd.DataFrame:
     return table
 
 
+VALIDATION_DOC = ROOT / "docs" / "validation.md"
+BEGIN, END = "<!-- BEGIN FACE VALIDITY (make figures) -->", "<!-- END FACE VALIDITY -->"
+
+
+def write_face_validity_table(table: pd.DataFrame) -> None:
+    """The end-of-run table (mean [95 % CI]) into docs/validation.md between its markers."""
+    names = ["siloed", "siloed_turnaround", "multiplier_led"]
+    lines = [BEGIN, "", "| KPI (week 156) | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
+    for kpi, rows in table.groupby("kpi", sort=False):
+        cells = {r.scenario: f"{r.mean:.3g} [{r.ci_low:.3g}, {r.ci_high:.3g}]" for r in rows.itertuples()}
+        lines.append(f"| {kpi} | " + " | ".join(cells[n] for n in names) + " |")
+    lines += ["", END]
+    text = VALIDATION_DOC.read_text()
+    head, _, rest = text.partition(BEGIN)
+    _, _, tail = rest.partition(END)
+    VALIDATION_DOC.write_text(head + "\n".join(lines) + tail)
+
+
 if __name__ == "__main__":
     FIGURES.mkdir(parents=True, exist_ok=True)
     for make in (beta_trust, friedkin_johnsen, bass, march):
         make()
         print(f"made {make.__name__}", flush=True)
-    print(face_validity().to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    table = face_validity()
+    write_face_validity_table(table)
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))

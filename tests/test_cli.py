@@ -79,7 +79,7 @@ def test_malformed_file(tmp_path):
 
 def test_validate_params_scenarios():
     ok = orgsim("validate", "scenarios/siloed_turnaround.toml")
-    assert ok.returncode == 0 and "7 interventions" in ok.stdout
+    assert ok.returncode == 0 and "8 interventions" in ok.stdout
     params = orgsim("params")
     assert "silo_strength" in params.stdout and "S2.1" in params.stdout
     listing = orgsim("scenarios")

@@ -20,7 +20,7 @@ def test_child_overrides_parent_and_adds_interventions():
     siloed = scenario.load("siloed")
     turnaround = scenario.load("siloed_turnaround")
     assert turnaround.params == siloed.params
-    assert [i["week"] for i in turnaround.interventions] == [26] * 7
+    assert [i["week"] for i in turnaround.interventions] == [26] * 8
     assert siloed.params.silo_strength == 0.85
 
 

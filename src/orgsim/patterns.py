@@ -182,12 +182,15 @@ class Result:
         return 1.0 - self.knockout.mean / self.effect.mean if self.effect.mean else 0.0
 
     @property
+    def reversed(self) -> bool:
+        """With the knockout the contrast points significantly the other way: the claimed mechanism was
+        the only channel in the claimed direction, and another channel works against it."""
+        return self.knockout.high < 0 if self.pattern.direction > 0 else self.knockout.low > 0
+
+    @property
     def knocked_out(self) -> bool:
-        """The knockout removes the effect without reversing it."""
-        reversed_ = self.knockout.high < 0 if self.pattern.direction > 0 else self.knockout.low > 0
-        if reversed_:
-            return False
-        if self.shrink >= KNOCKOUT_SHRINK:
+        """The knockout removes the effect: nothing of it is left in the claimed direction beyond noise."""
+        if self.reversed or self.shrink >= KNOCKOUT_SHRINK:
             return True
         bound = self.knockout.high if self.pattern.direction > 0 else -self.knockout.low
         return self.knockout.low <= 0.0 <= self.knockout.high and bound <= 0.5 * abs(self.effect.mean)
@@ -227,7 +230,10 @@ def markdown(results: list[Result], seeds: int | None) -> str:
         "numbers), the KPI the claim predicts and its direction, and a **knockout** that switches the",
         "claim's mechanism off. A pattern holds when the paired effect's 95 % confidence interval lies on",
         "the claimed side of zero and, with the knockout applied to both arms, the effect disappears",
-        f"(its CI contains 0 within half the effect) or shrinks by at least {KNOCKOUT_SHRINK:.0%}.",
+        f"(its CI contains 0 within half the effect) or shrinks by at least {KNOCKOUT_SHRINK:.0%}. Where the knockout",
+        "leaves a significant effect the *other* way, the row says **reversed**: the claimed mechanism is then",
+        "the only channel in the claimed direction, and another one works against it (read the note in",
+        "[validation](validation.md)).",
         f"Seeds per arm: {seeds or f'{SEEDS} (40 where an effect is small against the noise)'}. KPI values are the mean of the last four weeks (\"final\"),",
         "the mean over all weeks (\"mean\") or the total over the run (\"sum\").",
         "Claim IDs link to [the list of claims](claims.md).",
@@ -241,7 +247,8 @@ def markdown(results: list[Result], seeds: int | None) -> str:
         lines.append(
             f"| {p.claims} | {p.statement} | `{p.scenario}`, {p.weeks} | {_arm(p.treatment)} vs {_arm(p.control)} "
             f"| `{p.kpi}` ({p.summary}, {direction}) | {_ci(r.effect)} | {p.mechanism} | {_ci(r.knockout)} "
-            f"| {min(max(r.shrink, 0), 1):.0%} | {'yes' if r.holds else '**no**'} |"
+            f"| {min(max(r.shrink, 0), 1):.0%}{' (**reversed**)' if r.reversed else ''} "
+            f"| {'yes' if r.holds else '**no**'} |"
         )
     lines += ["", f"{sum(r.holds for r in results)} of {len(results)} patterns hold.", ""]
     return "\n".join(lines)

@@ -80,12 +80,13 @@ def contact_learning(world: World, p, rng: np.random.Generator, segment_needs: n
 def diffusion_weights(network: sp.csr_matrix, department: np.ndarray, trust: np.ndarray,
                       sender_weight: np.ndarray) -> sp.csr_matrix:
     """w_ij = a_ij · g_ij · h_j, g = 1 inside a department, √(T_ij T_ji)/½ across."""
-    coo = network.tocoo()
-    receiver, sender = department[coo.row], department[coo.col]
+    # Same sparsity structure as the network: only the values change from week to week.
+    rows = np.repeat(np.arange(network.shape[0]), np.diff(network.indptr))
+    receiver, sender = department[rows], department[network.indices]
     mutual = np.sqrt(trust[receiver, sender] * trust[sender, receiver]) / UNINFORMED_TRUST
     channel = np.where(receiver == sender, 1.0, mutual)
-    data = coo.data * channel * sender_weight[coo.col]
-    return sp.csr_matrix((data, (coo.row, coo.col)), shape=network.shape)
+    data = network.data * channel * sender_weight[network.indices]
+    return sp.csr_matrix((data, network.indices, network.indptr), shape=network.shape)
 
 
 def diffusion(beliefs, insight, first_hand, is_carrier, weights, rate, rng):

@@ -1,0 +1,35 @@
+"""The pattern catalogue's verdicts (src/orgsim/patterns.py) on hand-made confidence intervals."""
+
+import pytest
+
+from orgsim.patterns import BY_KEY, PATTERNS, Result, markdown
+from orgsim.stats import MeanCI
+
+UP = BY_KEY["word_of_mouth"]  # direction +1
+DOWN = next(p for p in PATTERNS if p.direction < 0)
+
+
+def result(pattern, effect, knockout):
+    return Result(pattern, MeanCI(*effect, n=20), MeanCI(*knockout, n=20))
+
+
+@pytest.mark.parametrize(("effect", "knockout", "holds"), [
+    ((10.0, 6.0, 14.0), (0.5, -1.0, 2.0), True),  # gone: CI holds 0, within half the effect
+    ((10.0, 6.0, 14.0), (2.0, 1.0, 3.0), True),  # shrunk by 80 % (>= 70 %)
+    ((10.0, 6.0, 14.0), (5.0, 3.0, 7.0), False),  # half of it survives the knockout
+    ((10.0, 6.0, 14.0), (4.0, -1.0, 9.0), False),  # CI holds 0 but also most of the effect
+    ((10.0, -1.0, 21.0), (0.0, -1.0, 1.0), False),  # not reproduced in the first place
+    ((10.0, 6.0, 14.0), (-3.0, -5.0, -1.0), True),  # reversed: nothing left in the claimed direction
+])
+def test_a_pattern_holds_when_reproduced_and_removed_by_its_knockout(effect, knockout, holds):
+    assert result(UP, effect, knockout).holds is holds
+    mirrored = result(DOWN, tuple(-v for v in (effect[0], effect[2], effect[1])),
+                      tuple(-v for v in (knockout[0], knockout[2], knockout[1])))
+    assert mirrored.holds is holds
+
+
+def test_a_reversed_knockout_is_flagged_in_the_catalogue():
+    rows = [result(UP, (10.0, 6.0, 14.0), (-3.0, -5.0, -1.0)), result(UP, (10.0, 6.0, 14.0), (0.5, -1.0, 2.0))]
+    assert rows[0].reversed and not rows[1].reversed
+    table = markdown(rows, seeds=20)
+    assert table.count("(**reversed**)") == 1 and "2 of 2 patterns hold." in table

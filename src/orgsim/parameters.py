@@ -134,7 +134,7 @@ PARAMETERS: tuple[Param, ...] = (
     _p("contact_learning_rate", 0.05, "knowledge", "per dimension per week", "Probability that a fully engaged, customer-oriented contact employee learns a need of the customer they meet.", "S0.3", 0.0, 1.0),
     _p("knowledge_diffusion_rate", 0.1, "knowledge", "per dimension per week", "Probability that an employee adopts what colleagues pass on about a dimension.", "S0.3, S4.2", 0.0, 1.0, screen_in="knowledge_chain"),
     _p("carriers_per_department", 0, "knowledge", "employees", "Knowledge carriers appointed per department at week 0.", "S0.3", 0, 50),
-    _p("socialisation_rate", 0.1, "knowledge", "per dimension per week", "March's p1: probability that an employee adopts the code where they differ (top-down).", "S1.8", 0.0, 1.0),
+    _p("socialisation_rate", 0.1, "knowledge", "per dimension per week", "March's p1: probability that an employee adopts the code where they differ (top-down).", "S1.8", 0.0, 1.0, screen_in="knowledge_chain"),
     _p("code_learning_rate", 0.5, "knowledge", "per dimension per week", "March's p2: rate at which the code adopts what the evidence says (bottom-up).", "S1.6", 0.0, 1.0),
     _p("code_evidence_quorum", 5.0, "knowledge", "votes", "Net evidence votes at which the code learns at the full rate p2; below it proportionally slower (one anecdote is not a quorum).", "S1.6, S0.3", 1.0, 1000.0),
     _p("code_learns_from", "offer_departments", "knowledge", "-", "Whose knowledge the code learns from: the departments that build the offer (management, marketing, R&D), or everyone.", "S4.2, S1.6", choices=("offer_departments", "everyone")),

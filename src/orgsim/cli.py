@@ -227,7 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
     docs.set_defaults(handler=_cmd_docs)
 
     patterns = sub.add_parser("patterns", help="run the pattern catalogue (claims with knockouts) and write docs/patterns.md")
-    patterns.add_argument("--seeds", type=int, help="seeds per arm (default: each pattern's, 20 or 40)")
+    patterns.add_argument("--seeds", type=int, help="seeds per arm (default: each pattern's, 10, 20 or 40)")
     patterns.add_argument("--workers", type=int, help="worker processes (default: all cores)")
     patterns.add_argument("--out", default="docs/patterns.md", help="markdown file to write (default: docs/patterns.md)")
     patterns.set_defaults(handler=_cmd_patterns)

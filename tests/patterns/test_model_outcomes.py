@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -22,8 +24,14 @@ pytestmark = pytest.mark.slow
 
 
 def finals(name: str, seeds: range, weeks: int, **overrides) -> list:
-    scenario = load_scenario(name).with_overrides({**overrides, "steps": weeks})
-    return [scenario.model(seed=s, customer_views=False).run(weeks) for s in seeds]
+    return [_run(name, tuple(sorted(overrides.items())), s, weeks) for s in seeds]
+
+
+@functools.lru_cache(maxsize=1024)
+def _run(name: str, overrides: tuple, seed: int, weeks: int):
+    """Runs are shared between the tests of this module (the base firm serves several)."""
+    scenario = load_scenario(name).with_overrides({**dict(overrides), "steps": weeks})
+    return scenario.model(seed=seed, customer_views=False).run(weeks)
 
 
 def test_without_contact_learning_and_chain_the_offer_does_not_improve():

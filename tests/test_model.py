@@ -226,8 +226,8 @@ def test_only_marketing_mix_and_coordination_lost_leads_do_not_convert():
     """Leads = kept + lost; only the kept convert; the lost share is p_fail of the lead hand-off (4 SE)."""
     model = small_model(seed=24, n_customers=3000, **only("enable_marketing_mix", "enable_coordination"),
                         marketing_budget=20_000.0, ad_share=0.8, ad_conversion=0.05, lead_distrust_loss=0.6)
-    p_fail, _, p_sender = coordination.handoff_probabilities(model.trust_matrix, coordination.cooperation(model.world),
-                                                   model.params)
+    p_fail, _, _ = coordination.handoff_probabilities(model.trust_matrix, coordination.cooperation(model.world),
+                                                      model.params)
     frame = model.run(10).iloc[1:]
     assert (frame["lost_leads"] > 0).all()
     assert frame["leads"].equals(frame["new_customers"] + frame["lost_leads"])

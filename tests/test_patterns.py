@@ -19,7 +19,9 @@ def result(pattern, effect, knockout):
     ((10.0, 6.0, 14.0), (5.0, 3.0, 7.0), False),  # half of it survives the knockout
     ((10.0, 6.0, 14.0), (4.0, -1.0, 9.0), False),  # CI holds 0 but also most of the effect
     ((10.0, -1.0, 21.0), (0.0, -1.0, 1.0), False),  # not reproduced in the first place
-    ((10.0, 6.0, 14.0), (-3.0, -5.0, -1.0), True),  # reversed: nothing left in the claimed direction
+    ((10.0, 6.0, 14.0), (-8.0, -10.0, -6.0), True),  # significantly reversed: flagged, not in the claimed direction
+    ((10.0, 6.0, 14.0), (-20.0, -45.0, 8.0), False),  # large, noisy, reaching most of the effect: not removed
+    ((10.0, 6.0, 14.0), (-2.5, -3.0, -2.0), True),  # reversed, but small: removed by size alone
 ])
 def test_a_pattern_holds_when_reproduced_and_removed_by_its_knockout(effect, knockout, holds):
     assert result(UP, effect, knockout).holds is holds
@@ -29,7 +31,7 @@ def test_a_pattern_holds_when_reproduced_and_removed_by_its_knockout(effect, kno
 
 
 def test_a_reversed_knockout_is_flagged_in_the_catalogue():
-    rows = [result(UP, (10.0, 6.0, 14.0), (-3.0, -5.0, -1.0)), result(UP, (10.0, 6.0, 14.0), (0.5, -1.0, 2.0))]
+    rows = [result(UP, (10.0, 6.0, 14.0), (-8.0, -10.0, -6.0)), result(UP, (10.0, 6.0, 14.0), (0.5, -1.0, 2.0))]
     assert rows[0].reversed and not rows[1].reversed
     table = markdown(rows, seeds=20)
     assert table.count("(**reversed**)") == 1 and "2 of 2 patterns hold." in table

@@ -11,11 +11,12 @@ parameter to the neutral end). The pattern holds when
   the claimed side of zero, over the pattern's seeds (``SEEDS``; twice as
   many where the effect is small against the noise, ``CLEAR_SEEDS`` where it
   is large), and
-* with the knockout applied to both arms nothing of the effect is left in
-  the claimed direction: its mean is at most 30 % of the effect's
-  (``KNOCKOUT_SHRINK``), or its confidence interval contains zero and stays
-  within half the effect, or it is significantly reversed (reported as such:
-  another channel then works against the claimed one).
+* with the knockout applied to both arms the effect is gone: at most 30 %
+  of it is left in size (``KNOCKOUT_SHRINK``), or its confidence interval
+  contains zero and reaches at most half the effect in the claimed
+  direction, or it is significantly reversed (reported as such: without the
+  claimed mechanism, the net of the remaining channels works against the
+  claim).
 
 ``orgsim patterns`` (or ``make patterns``) runs the catalogue and writes
 docs/patterns.md; tests/patterns/ checks every entry.
@@ -194,14 +195,15 @@ class Result:
 
     @property
     def reversed(self) -> bool:
-        """With the knockout the contrast points significantly the other way: the claimed mechanism was
-        the only channel in the claimed direction, and another channel works against it."""
+        """With the knockout the contrast points significantly the other way: without the claimed
+        mechanism, the net of the model's remaining channels works against the claim."""
         return self.knockout.high < 0 if self.pattern.direction > 0 else self.knockout.low > 0
 
     @property
     def knocked_out(self) -> bool:
-        """The knockout removes the effect: nothing of it is left in the claimed direction beyond noise."""
-        if self.reversed or self.shrink >= KNOCKOUT_SHRINK:
+        """The knockout removes the effect: at most 30 % of it is left in size, or its CI contains 0 and
+        reaches at most half the effect in the claimed direction, or it is significantly reversed."""
+        if self.reversed or abs(self.knockout.mean) <= (1.0 - KNOCKOUT_SHRINK) * abs(self.effect.mean):
             return True
         bound = self.knockout.high if self.pattern.direction > 0 else -self.knockout.low
         return self.knockout.low <= 0.0 <= self.knockout.high and bound <= 0.5 * abs(self.effect.mean)
@@ -242,8 +244,8 @@ def markdown(results: list[Result], seeds: int | None) -> str:
         "claim's mechanism off. A pattern holds when the paired effect's 95 % confidence interval lies on",
         "the claimed side of zero and, with the knockout applied to both arms, the effect disappears",
         f"(its CI contains 0 within half the effect) or shrinks by at least {KNOCKOUT_SHRINK:.0%}. Where the knockout",
-        "leaves a significant effect the *other* way, the row says **reversed**: the claimed mechanism is then",
-        "the only channel in the claimed direction, and another one works against it (read the note in",
+        "leaves a significant effect the *other* way, the row says **reversed**: without the claimed mechanism,",
+        "the net of the model's remaining channels works against the claim (read the note in",
         "[validation](validation.md)).",
         f"Seeds per arm: {seeds or f'{SEEDS} (40 where an effect is small against the noise, {CLEAR_SEEDS} where it is more than ten standard errors from zero)'}. KPI values are the mean of the last four weeks (\"final\"),",
         "the mean over all weeks (\"mean\") or the total over the run (\"sum\").",

@@ -11,8 +11,8 @@ c_d: mean engagement × orientation of department d):
     p_dup      = clip(u (silo + 1 − T_rs) / 2, 0, 1)
     load_d     = min(cost · (hand-offs d received twice) / (hand-offs d sent or received), 1)
 
-One uniform draw u per hand-off: it fails if u < p_fail, by the sender's fault
-if u < p_sender. An order fails for its customer if one of its customer-facing
+One uniform draw v per hand-off: it fails if v < p_fail, by the sender's fault
+if v < p_sender. An order fails for its customer if one of its customer-facing
 hand-offs fails (sales → operations, operations → service, sales → controlling;
 not the lead hand-off and not service → R&D). Index 0 of the week's hand-off
 arrays is the marketing → sales lead hand-off.
@@ -125,6 +125,7 @@ def test_probabilities_are_clipped():
                     lead_distrust_loss=1.0, duplicate_work_rate=1.0)[1]
     p_fail, p_dup, p_sender = coordination.handoff_probabilities(np.zeros((D, D)), np.zeros(D), p)
     assert (p_fail == 1.0).all() and (p_dup == 1.0).all() and (p_sender == 1.0).all()
+    # all rates zero: nothing fails or is doubled, whatever trust and cooperation are
     p = p.replace(handoff_base_failure=0.0, handoff_silo_failure=0.0, handoff_cooperation_failure=0.0,
                   handoff_distrust_failure=0.0, lead_distrust_loss=0.0, duplicate_work_rate=0.0)
     p_fail, p_dup, p_sender = coordination.handoff_probabilities(np.zeros((D, D)), np.zeros(D), p)

@@ -115,14 +115,20 @@ def test_week_zero_expected_quality_uses_the_week_zero_state(world_and_params):
 
 
 def test_week_zero_expected_quality_is_the_mean_over_sampled_teams(world_and_params):
+    """Department 0 has members of contribution 0.5 (share s) and 1, everyone else 1: a team's minimum is
+    0.5 with chance s, its mean (6 + c0) / 7. Expected quality λ E[min] + (1 − λ) E[mean], within 4 SE."""
     world, p = world_and_params
     w = world.workforce
-    w.performance = np.random.default_rng(1).uniform(0.2, 1.0, w.size)
-    contrib = quality.contribution(w.performance, w.engagement, w.alignment)
-    teams = quality.order_quality(contrib, w.department, quality.QUALITY_SAMPLE_TEAMS, p.weakest_link_weight,
-                                  np.random.default_rng(3))
-    assert quality.expected_quality(w, p, np.random.default_rng(3)) == pytest.approx(teams.mean(), abs=1e-15)
-    assert teams.std() > 0.01  # the teams differ: the mean is not a trivial constant
+    w.engagement[:], w.alignment[:], w.performance[:] = 1.0, 1.0, 1.0
+    first = np.flatnonzero(w.department == 0)
+    low = first[::2]
+    w.performance[low] = 0.125  # contribution cbrt(0.125) = 0.5
+    s = low.size / first.size
+    team_quality = np.array([0.3 * 0.5 + 0.7 * (6 + 0.5) / 7, 1.0])  # a weak member in the team, or not
+    expected = s * team_quality[0] + (1 - s) * team_quality[1]
+    se = np.sqrt(s * (1 - s)) * (team_quality[1] - team_quality[0]) / np.sqrt(quality.QUALITY_SAMPLE_TEAMS)
+    assert 0 < s < 1
+    assert abs(quality.expected_quality(w, p, np.random.default_rng(3)) - expected) < 4 * se
 
 
 def test_writes_only_its_fields_and_does_not_mutate_the_world(world_and_params):

@@ -26,8 +26,8 @@ Duplicated hand-offs consume the receiver's capacity: department ``r`` loses
 of all hand-offs it takes part in (sent or received); its staff's
 performance is capability × (1 − load) (mechanism 5).
 
-One uniform draw u per hand-off decides both whether it fails (u < p_fail)
-and whose fault it is (the sender's if u < p_sender): only the sender's
+One uniform draw v per hand-off decides both whether it fails (v < p_fail)
+and whose fault it is (the sender's if v < p_sender): only the sender's
 failures are evidence for the receiver's trust in the sender (mechanism 3),
 so a department that drops work because it distrusts the sender does not
 blame the sender for it. An order fails for its customer when one of its

@@ -84,3 +84,14 @@ def test_validate_params_scenarios():
     assert "silo_strength" in params.stdout and "S2.1" in params.stdout
     listing = orgsim("scenarios")
     assert "multiplier_led" in listing.stdout and "siloed_turnaround" in listing.stdout
+
+
+def test_fresh_on_a_folder_with_the_users_files_is_refused_and_deletes_nothing(tmp_path):
+    spec = tmp_path / "exp.toml"
+    spec.write_text('scenarios = ["siloed"]\nreplications = 1\nsteps = 2\n\n[grid]\nn_customers = [200]\n')
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "thesis.tex").write_text("mine")
+    result = orgsim("experiment", str(spec), "--out", str(tmp_path / "out"), "--fresh", "--workers", "1")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "holds files orgsim did not write (thesis.tex)" in result.stderr
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["thesis.tex"]

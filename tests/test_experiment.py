@@ -114,6 +114,58 @@ def test_changed_file_is_refused_unless_fresh(tmp_path):
     assert data(out)["run_id"].nunique() == 12
 
 
+def tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_fresh_refuses_a_folder_holding_files_orgsim_did_not_write(tmp_path):
+    """The user's thesis and data next to the results: --fresh deletes nothing, not even the results."""
+    spec = write(tmp_path, SMALL)
+    out = run_experiment(spec, workers=1, out=tmp_path / "r")
+    (out / "thesis.tex").write_text("\\chapter{Results}\n")
+    (out / "sub").mkdir()
+    (out / "sub" / "data.csv").write_text("a,b\n1,2\n")
+    (out / "runs" / "notes.txt").write_text("my notes")
+    (out / "empty").mkdir()
+    (out / "figures").mkdir()
+    (out / "figures" / "mine.png").write_bytes(b"png")
+    before = tree(out)
+    with pytest.raises(UserError, match=r"holds files orgsim did not write \(empty, figures/mine.png, runs/notes.txt "
+                                        r"and 2 more\).*nothing was deleted"):
+        run_experiment(spec, workers=1, out=out, fresh=True)
+    assert tree(out) == before and (out / "empty").is_dir()
+
+
+def test_fresh_refuses_a_folder_that_is_not_an_experiments_and_a_file(tmp_path):
+    spec = write(tmp_path, SMALL)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "thesis.tex").write_text("x")
+    with pytest.raises(UserError, match="thesis.tex"):
+        run_experiment(spec, workers=1, out=mine, fresh=True)
+    assert tree(mine) == {"thesis.tex": b"x"}
+    a_file = tmp_path / "results.txt"
+    a_file.write_text("keep")
+    with pytest.raises(UserError, match="is a file, not a folder"):
+        run_experiment(spec, workers=1, out=a_file, fresh=True)
+    assert a_file.read_text() == "keep"
+
+
+def test_fresh_removes_exactly_what_orgsim_wrote(tmp_path):
+    """Runs, manifest, report and figures of an earlier experiment go; the rerun starts from nothing."""
+    from orgsim.report import write_report
+
+    spec = write(tmp_path, SMALL)
+    out = run_experiment(spec, workers=1, out=tmp_path / "r")
+    write_report(out)
+    (out / "runs" / ".0001.parquet.abc123.tmp").write_bytes(b"half")  # left by a killed writer
+    assert (out / "report.md").exists() and list((out / "figures").glob("*.png"))
+    spec.write_text(SMALL.replace("replications = 2", "replications = 3"))
+    run_experiment(spec, workers=1, out=out, fresh=True)
+    assert sorted(p.name for p in out.iterdir()) == ["experiment.json", "runs"]
+    assert len(list((out / "runs").iterdir())) == 12 and data(out)["run_id"].nunique() == 12
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [

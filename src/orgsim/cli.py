@@ -237,7 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     experiment.add_argument("--workers", type=int, help="local worker processes (default: all cores)")
     experiment.add_argument("--scheduler", help="address of a running Dask scheduler, e.g. tcp://127.0.0.1:8786")
     experiment.add_argument("--out", help="results folder (default: results/<experiment>)")
-    experiment.add_argument("--fresh", action="store_true", help="delete earlier results in the folder and start over")
+    experiment.add_argument("--fresh", action="store_true", help="delete the earlier results orgsim wrote in the folder (refused if it holds anything else) and start over")
     experiment.set_defaults(handler=_cmd_experiment)
 
     report = sub.add_parser("report", help="write report.md with figures for an experiment's results")

@@ -34,7 +34,6 @@ import hashlib
 import itertools
 import json
 import multiprocessing
-import shutil
 import tomllib
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -229,10 +228,41 @@ def simulate(task: dict[str, Any]) -> pd.DataFrame:
     return pd.concat([pd.DataFrame([meta] * len(frame)), frame], axis=1)
 
 
+#: What orgsim writes in a results folder: the manifest, one Parquet file per run (and the temporary
+#: files of atomic writes), the report and its figures. ``--fresh`` removes these and nothing else.
+OWN_FILES = ("experiment.json", ".experiment.json.*.tmp", "runs/*.parquet", "runs/.*.parquet.*.tmp", "report.md",
+             ".report.md.*.tmp", "figures/trajectories.png", "figures/grid.png", "figures/sensitivity.png")
+OWN_FOLDERS = ("runs", "figures")
+
+
+def remove_results(out: Path) -> None:
+    """Delete what orgsim wrote in ``out``; refuse, deleting nothing, if the folder holds anything else."""
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise UserError(f"--out {out}: is a file, not a folder; --fresh deletes nothing")
+    own = {path for pattern in OWN_FILES for path in out.glob(pattern) if path.is_file()}
+    own_folders = {out / folder for folder in OWN_FOLDERS}
+    foreign = [path for path in sorted(out.rglob("*")) if path not in own and path not in own_folders
+               and not (path.is_dir() and any(path.iterdir()))]  # files, and folders only when empty
+    if foreign:
+        listed = ", ".join(str(path.relative_to(out)) for path in foreign[:3])
+        more = f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
+        raise UserError(
+            f"--out {out}: holds files orgsim did not write ({listed}{more}); --fresh deletes only an "
+            "experiment's own results, so nothing was deleted: choose another folder with --out"
+        )
+    for path in own:
+        path.unlink()
+    for folder in OWN_FOLDERS:
+        if (out / folder).is_dir():
+            (out / folder).rmdir()
+
+
 def _prepare(experiment: Experiment, out: Path, fresh: bool) -> None:
     manifest = out / "experiment.json"
-    if fresh and out.exists():
-        shutil.rmtree(out)
+    if fresh:
+        remove_results(out)
     if manifest.exists():
         previous = json.loads(manifest.read_text())
         if previous.get("fingerprint") != experiment.fingerprint():

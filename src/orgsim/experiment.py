@@ -47,7 +47,7 @@ import pandas as pd
 from orgsim import __version__
 from orgsim import scenario as scenarios
 from orgsim.errors import UserError, check_int, check_keys, did_you_mean
-from orgsim.io import write_json, write_table
+from orgsim.io import temporary_files, write_json, write_table
 from orgsim.outputs import OUTPUT_NAMES
 from orgsim.parameters import PARAMS_BY_NAME
 
@@ -228,10 +228,14 @@ def simulate(task: dict[str, Any]) -> pd.DataFrame:
     return pd.concat([pd.DataFrame([meta] * len(frame)), frame], axis=1)
 
 
+#: The report and its figures (orgsim.report writes them).
+REPORT, TRAJECTORIES_FIGURE, GRID_FIGURE, SENSITIVITY_FIGURE = (
+    "report.md", "trajectories.png", "grid.png", "sensitivity.png")
 #: What orgsim writes in a results folder: the manifest, one Parquet file per run (and the temporary
 #: files of atomic writes), the report and its figures. ``--fresh`` removes these and nothing else.
-OWN_FILES = ("experiment.json", ".experiment.json.*.tmp", "runs/*.parquet", "runs/.*.parquet.*.tmp", "report.md",
-             ".report.md.*.tmp", "figures/trajectories.png", "figures/grid.png", "figures/sensitivity.png")
+OWN_FILES = ("experiment.json", temporary_files("experiment.json"), "runs/*.parquet",
+             f"runs/{temporary_files('*.parquet')}", REPORT, temporary_files(REPORT),
+             *(f"figures/{name}" for name in (TRAJECTORIES_FIGURE, GRID_FIGURE, SENSITIVITY_FIGURE)))
 OWN_FOLDERS = ("runs", "figures")
 
 

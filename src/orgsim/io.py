@@ -12,10 +12,16 @@ from typing import Any
 import pandas as pd
 
 
+def temporary_files(name: str) -> str:
+    """Glob pattern of the temporary files :func:`atomic_write` makes for a file called ``name``."""
+    return f".{name}.*.tmp"
+
+
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    prefix, suffix = temporary_files(path.name).split("*")
+    handle, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=suffix)
     os.close(handle)
     tmp = Path(tmp_name)
     try:

@@ -145,7 +145,7 @@ BY_KEY: dict[str, Pattern] = {p.key: p for p in PATTERNS}
 
 
 @lru_cache(maxsize=4096)
-def _run(scenario: str, overrides: tuple[tuple[str, Any], ...], seed: int, weeks: int) -> tuple[pd.DataFrame, dict]:
+def run_once(scenario: str, overrides: tuple[tuple[str, Any], ...], seed: int, weeks: int) -> tuple[pd.DataFrame, dict]:
     """One run's weekly outputs and custom KPIs, shared by every pattern that needs the same run
     (several patterns share arms: only the KPI differs)."""
     from orgsim import load_scenario
@@ -158,7 +158,7 @@ def _run(scenario: str, overrides: tuple[tuple[str, Any], ...], seed: int, weeks
 
 def _kpi_value(scenario: str, overrides: tuple[tuple[str, Any], ...], seed: int, weeks: int, kpi: str,
                summary: str) -> float:
-    frame, custom = _run(scenario, overrides, seed, weeks)
+    frame, custom = run_once(scenario, overrides, seed, weeks)
     if kpi in custom:
         return custom[kpi]
     column = frame[kpi]

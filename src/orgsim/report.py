@@ -23,7 +23,13 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from scipy import stats as sps  # noqa: E402
 
-from orgsim.experiment import read_results  # noqa: E402
+from orgsim.experiment import (  # noqa: E402
+    GRID_FIGURE,
+    REPORT,
+    SENSITIVITY_FIGURE,
+    TRAJECTORIES_FIGURE,
+    read_results,
+)
 from orgsim.io import atomic_write  # noqa: E402
 from orgsim.stats import cohens_d, mean_ci, welch  # noqa: E402
 
@@ -58,7 +64,7 @@ def _trajectories(frame: pd.DataFrame, kpis: list[str], figures: Path) -> str:
         ax.axis("off")
     axes[0, 0].legend(fontsize=8)
     fig.tight_layout()
-    path = figures / "trajectories.png"
+    path = figures / TRAJECTORIES_FIGURE
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return f"![KPI trajectories, mean and 95 % CI]({path.parent.name}/{path.name})\n"
@@ -113,7 +119,7 @@ def _heatmaps(final: pd.DataFrame, varied: list[str], kpis: list[str], figures: 
         ax.set(xlabel=x, ylabel=y, title=kpi)
         fig.colorbar(image, ax=ax, shrink=0.8)
     fig.tight_layout()
-    path = figures / "grid.png"
+    path = figures / GRID_FIGURE
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return f"![final mean of each KPI over the grid]({path.parent.name}/{path.name})\n"
@@ -162,7 +168,7 @@ def _sensitivity(manifest: dict[str, Any], final: pd.DataFrame, kpis: list[str],
             ax.set(title=f"{kpi}: Spearman ρ", xlim=(-1, 1))
             lines.append(f"- **{kpi}**: strongest rank correlation: `{problem['names'][int(np.nanargmax(np.abs(rho)))]}`")
     fig.tight_layout()
-    path = figures / "sensitivity.png"
+    path = figures / SENSITIVITY_FIGURE
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return f"![sensitivity]({path.parent.name}/{path.name})\n\n" + "\n".join(lines) + "\n"
@@ -195,6 +201,6 @@ def write_report(out: Path) -> Path:
     if "method" in manifest["design"]:
         parts += [f"\n## Sensitivity ({manifest['design']['method']})\n",
                   _sensitivity(manifest, final, kpis, figures)]
-    path = out / "report.md"
+    path = out / REPORT
     atomic_write(path, lambda tmp: tmp.write_text("\n".join(parts)))
     return path

@@ -12,26 +12,18 @@
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 import pytest
 
-from orgsim import load_scenario
+from orgsim.patterns import run_once
 from orgsim.stats import mean_ci
 
 pytestmark = pytest.mark.slow
 
 
 def finals(name: str, seeds: range, weeks: int, **overrides) -> list:
-    return [_run(name, tuple(sorted(overrides.items())), s, weeks) for s in seeds]
-
-
-@functools.lru_cache(maxsize=1024)
-def _run(name: str, overrides: tuple, seed: int, weeks: int):
-    """Runs are shared between the tests of this module (the base firm serves several)."""
-    scenario = load_scenario(name).with_overrides({**dict(overrides), "steps": weeks})
-    return scenario.model(seed=seed, customer_views=False).run(weeks)
+    """Weekly outputs per seed; runs are cached and shared (the base firm serves several tests)."""
+    return [run_once(name, tuple(sorted(overrides.items())), s, weeks)[0] for s in seeds]
 
 
 def test_without_contact_learning_and_chain_the_offer_does_not_improve():

@@ -223,6 +223,5 @@ def settle(world: World, p, p_order_failed: float, rng: np.random.Generator) -> 
             status[joiners] = ACTIVE
             satisfaction[joiners] = 0.0
     m.status = status
-    m.satisfaction = satisfaction
-    m.satisfaction = np.where(m.status == ACTIVE, m.satisfaction, 0.0)
+    m.satisfaction = np.where(status == ACTIVE, satisfaction, 0.0)
     world.firm.success = net_promoter_score(perception(m.satisfaction[m.status == ACTIVE], p)) / 100.0

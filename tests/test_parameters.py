@@ -54,3 +54,19 @@ def test_replace_validates():
     assert params.replace(ad_share=0.9).ad_share == 0.9
     with pytest.raises(UserError):
         params.replace(ad_share=2.0)
+
+
+def test_the_typed_parameter_protocol_is_generated_from_the_declarations():
+    """src/orgsim/parameter_types.py is what `orgsim docs` writes from the table (type checkers read it)."""
+    import typing
+    from importlib.resources import files
+
+    from orgsim import parameter_types
+    from orgsim.parameters import PARAMETER_TYPES_MODULE, PARAMETERS, parameter_types_source
+
+    committed = (files("orgsim") / PARAMETER_TYPES_MODULE).read_text()
+    assert committed == parameter_types_source(), "stale: run `orgsim docs`"
+    hints = typing.get_type_hints(parameter_types.ParameterValues.__dict__[PARAMETERS[0].name].fget)
+    assert hints["return"] is PARAMETERS[0].kind
+    declared = {name for name, value in vars(parameter_types.ParameterValues).items() if isinstance(value, property)}
+    assert declared == {p.name for p in PARAMETERS}

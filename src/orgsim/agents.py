@@ -5,6 +5,10 @@ read from (and written to) the arrays in ``model.workforce`` or
 ``model.market``. So ``model.agents``, AgentSet selections such as
 ``model.agents_by_type[Employee].select(lambda e: e.is_multiplier)`` and
 per-agent inspection work, while the mechanisms stay vectorised.
+
+The population is fixed for a run (nobody is hired or fired; customers who
+leave stay in the market as "lost"), so removing a view is refused: it would
+leave a row in the arrays that keeps acting without an agent.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import Any
 import mesa
 
 from orgsim import departments as dep
+from orgsim.errors import UserError
 
 _STATUS = ("prospect", "active", "lost")
 
@@ -28,12 +33,25 @@ def _view(population: str, field: str, convert: Any) -> property:
     return property(get, set_, doc=f"View on model.{population}.{field}[index].")
 
 
-class Employee(mesa.Agent):
-    """One employee: a row of ``model.workforce``."""
+class _View(mesa.Agent):
+    """A Mesa agent that is one row of a population's arrays."""
 
     def __init__(self, model: mesa.Model, index: int) -> None:
         super().__init__(model)
         self.index = index
+
+    def remove(self) -> None:
+        """Refused: the arrays, not the views, are the population (see the module docstring)."""
+        kind = type(self).__name__
+        raise UserError(
+            f"{kind} {self.index} cannot be removed: orgsim's populations are fixed for a run "
+            f"(the {kind.lower()} is a row of the model's arrays and would keep acting); "
+            "change the population with parameters (n_employees, n_customers) or an intervention instead"
+        )
+
+
+class Employee(_View):
+    """One employee: a row of ``model.workforce``."""
 
     attitude = _view("workforce", "attitude", float)
     engagement = _view("workforce", "engagement", float)
@@ -60,12 +78,8 @@ class Employee(mesa.Agent):
         return f"Employee({self.index}, {self.department}, attitude={self.attitude:+.2f})"
 
 
-class Customer(mesa.Agent):
+class Customer(_View):
     """One customer: a row of ``model.market``."""
-
-    def __init__(self, model: mesa.Model, index: int) -> None:
-        super().__init__(model)
-        self.index = index
 
     satisfaction = _view("market", "satisfaction", float)
     promise = _view("market", "promise", float)

@@ -10,8 +10,10 @@ state for inspection, AgentSet selections and the UI.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import mesa
@@ -21,6 +23,7 @@ import pandas as pd
 from orgsim import departments as dep
 from orgsim import interventions as actions
 from orgsim.agents import Customer, Employee
+from orgsim.errors import UserError
 from orgsim.mechanisms import (
     Effects,
     attitude,
@@ -33,7 +36,7 @@ from orgsim.mechanisms import (
     trust,
 )
 from orgsim.outputs import OUTPUT_NAMES
-from orgsim.parameters import make_parameters
+from orgsim.parameters import PARAMETERS, make_parameters
 from orgsim.state import (
     ACTIVE,
     LOST,
@@ -80,23 +83,45 @@ class OrgModel(mesa.Model):
 
     Args:
         params: a validated ``Parameters`` object or a mapping of overrides.
-        seed: seeds ``model.rng``; the run is fully determined by params + seed.
+        rng: seeds ``model.rng`` as in every Mesa model (an int seed, or a
+            ``numpy.random.Generator``); the run is fully determined by params + seed.
+        seed: the same as ``rng`` (an integer), the name orgsim's CLI and scenario files use.
         interventions: scheduled ``{"week", "action", "arguments"}`` entries.
         customer_views: create a Mesa ``Customer`` agent per customer (default:
             only when the market has at most 20,000 customers).
-        **overrides: parameter overrides by name (for Mesa's tooling and the UI).
+        scenario: a Mesa ``Scenario`` (as SolaraViz passes on Reset): its fields
+            are parameter overrides and its ``rng`` the seed.
+        **overrides: parameter overrides by name (for Mesa's tooling and the UI);
+            the class signature lists every one of them with its default.
+
+    ``model.datacollector`` is a Mesa ``DataCollector`` whose model reporters are
+    the declared outputs, so ``mesa.batch_run`` and SolaraViz's plot components
+    work on OrgModel; :meth:`timeseries` gives the same numbers as a frame.
     """
 
     def __init__(
         self,
         params: Any = None,
         *,
+        rng: int | np.random.Generator | None = None,
         seed: int | None = None,
         interventions: Iterable[Mapping[str, Any]] = (),
         customer_views: bool | None = None,
+        scenario: Any = None,
         **overrides: Any,
     ) -> None:
-        super().__init__(rng=seed)
+        if scenario is not None:  # Mesa's (experimental) Scenario: its fields are parameter overrides
+            fields = {key: value for key, value in scenario if key not in ("rng", "model")}
+            overrides = {**fields, **overrides}
+            if rng is None and seed is None:
+                rng = scenario.rng
+        if seed is not None and rng is not None:
+            raise UserError(f"OrgModel: give rng or seed, not both (got rng={rng!r}, seed={seed!r})")
+        if seed is None and isinstance(rng, int | np.integer):
+            seed = int(rng)
+        super().__init__(rng=seed if seed is not None else rng)
+        if scenario is not None:
+            self.scenario = scenario
         if params is None or isinstance(params, Mapping):
             params = make_parameters({**dict(params or {}), **overrides})
         elif overrides:
@@ -119,6 +144,9 @@ class OrgModel(mesa.Model):
             self._intervene(0, "appoint_knowledge_carriers", {"per_department": params.carriers_per_department})
         self._settle()
         self.records: list[dict[str, float]] = []
+        self.datacollector = mesa.DataCollector(
+            model_reporters={name: partial(_latest_output, name) for name in OUTPUT_NAMES}
+        )
 
         for index in range(self.workforce.size):
             Employee(self, index)
@@ -271,6 +299,7 @@ class OrgModel(mesa.Model):
 
     def record(self) -> None:
         self.records.append(self.measure())
+        self.datacollector.collect(self)
 
     def timeseries(self) -> pd.DataFrame:
         """One row per week (week 0 is the initial state); columns: step + OUTPUT_NAMES."""
@@ -283,3 +312,24 @@ class OrgModel(mesa.Model):
         for _ in tqdm(range(steps), desc="weeks", unit="wk", disable=not progress, delay=1.0):
             self.step()
         return self.timeseries()
+
+
+def _latest_output(name: str, model: OrgModel) -> float:
+    """A DataCollector model reporter: this week's value of one declared output."""
+    return model.records[-1][name]
+
+
+def _signature() -> inspect.Signature:
+    """OrgModel's signature with every declared parameter as a keyword, for Mesa's tooling and IDEs."""
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    fixed = [
+        inspect.Parameter("params", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None),
+        *(inspect.Parameter(name, keyword, default=default)
+          for name, default in (("rng", None), ("seed", None), ("interventions", ()), ("customer_views", None),
+                                ("scenario", None))),
+    ]
+    declared = [inspect.Parameter(p.name, keyword, default=p.default, annotation=p.kind) for p in PARAMETERS]
+    return inspect.Signature([*fixed, *declared])
+
+
+OrgModel.__signature__ = _signature()  # type: ignore[attr-defined]

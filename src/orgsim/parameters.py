@@ -15,11 +15,12 @@ One step of the model is one week; every rate below is per week.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from orgsim.errors import UserError, did_you_mean
+from orgsim.parameter_types import ParameterValues
 
 #: Weekly advertising or touchpoint spend that counts as one unit of intensity.
 SPEND_UNIT_EUR = 10_000.0
@@ -229,7 +230,7 @@ def _field(param: Param) -> tuple[Any, Any]:
 class _Base(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=False)
 
-    def replace(self, **changes: Any) -> Any:
+    def replace(self, **changes: Any) -> ParameterValues:
         """A validated copy with some parameters changed."""
         return make_parameters({**self.model_dump(), **changes})
 
@@ -252,7 +253,7 @@ def _reject_bool_as_number(values: dict[str, Any], source: str) -> None:
             raise UserError(f"{source}: {key} = {value!r} is a boolean; allowed: {param.describe_range()}")
 
 
-def make_parameters(values: dict[str, Any] | None = None, source: str = "parameters") -> Any:
+def make_parameters(values: dict[str, Any] | None = None, source: str = "parameters") -> ParameterValues:
     """Validate ``values`` against the declarations; raise UserError naming source and key."""
     values = dict(values or {})
     for key in values:
@@ -260,7 +261,7 @@ def make_parameters(values: dict[str, Any] | None = None, source: str = "paramet
             raise UserError(f"{source}: unknown parameter {key!r}{did_you_mean(key, PARAMS_BY_NAME)}")
     _reject_bool_as_number(values, source)
     try:
-        return Parameters(**values)
+        return cast(ParameterValues, Parameters(**values))
     except ValidationError as error:
         first = error.errors()[0]
         key = str(first["loc"][0]) if first["loc"] else "?"
@@ -273,3 +274,38 @@ def make_parameters(values: dict[str, Any] | None = None, source: str = "paramet
 
 def parameters_in_group(group: str) -> list[Param]:
     return [p for p in PARAMETERS if p.group == group]
+
+
+#: Written by :func:`parameter_types_source` (``orgsim docs``); a test keeps it current.
+PARAMETER_TYPES_MODULE = "parameter_types.py"
+
+
+def parameter_types_source() -> str:
+    """Source of :mod:`orgsim.parameter_types`: the declarations as a typed, read-only Protocol.
+
+    pydantic builds ``Parameters`` at run time, so a type checker cannot see its
+    fields; this generated Protocol lets it check every ``p.<name>``.
+    """
+    lines = [
+        '"""Typed view of the validated parameters, GENERATED from orgsim/parameters.py by `orgsim docs`.',
+        "",
+        "Do not edit: change the declaration in orgsim/parameters.py and run `orgsim docs`.",
+        '"""',
+        "",
+        "from __future__ import annotations",
+        "",
+        "from typing import Any, Literal, Protocol",
+        "",
+        "",
+        "class ParameterValues(Protocol):",
+        '    """The validated parameters of one run (immutable); units and ranges: orgsim.parameters."""',
+        "",
+        "    def replace(self, **changes: Any) -> ParameterValues: ...",
+        "",
+        "    def model_dump(self) -> dict[str, Any]: ...",
+    ]
+    for param in PARAMETERS:
+        kind = (f"Literal[{', '.join(repr(c) for c in param.choices)}]" if param.choices
+                else param.kind.__name__)
+        lines += ["", "    @property", f"    def {param.name}(self) -> {kind}: ..."]
+    return "\n".join(lines) + "\n"

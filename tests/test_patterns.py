@@ -1,5 +1,7 @@
 """The pattern catalogue's verdicts (src/orgsim/patterns.py) on hand-made confidence intervals."""
 
+from pathlib import Path
+
 import pytest
 
 from orgsim.patterns import BY_KEY, PATTERNS, Result, markdown
@@ -35,3 +37,23 @@ def test_a_reversed_knockout_is_flagged_in_the_catalogue():
     assert rows[0].reversed and not rows[1].reversed
     table = markdown(rows, seeds=20)
     assert table.count("(**reversed**)") == 1 and "2 of 2 patterns hold." in table
+
+
+def test_committed_catalogue_is_what_the_generator_writes():
+    """docs/patterns.md (written by `orgsim patterns`, minutes): its text and every column that does not
+    depend on the runs (claims, pattern, arms, KPI, knockout) are what `markdown` writes today."""
+    committed = (Path(__file__).resolve().parents[1] / "docs" / "patterns.md").read_text().split("\n")
+    zero = MeanCI(0.0, 0.0, 0.0, n=2)
+    generated = markdown([Result(p, zero, zero) for p in PATTERNS], seeds=None).split("\n")
+    start = generated.index("|---|---|---|---|---|---|---|---|---|---|") + 1
+    assert committed[:start] == generated[:start]
+    assert committed[start + len(PATTERNS)] == "", "one row per pattern"
+
+    def fixed(row: str) -> list[str]:
+        cells = row.split(" | ")
+        assert len(cells) == 10, row
+        return cells[:5] + cells[6:7]
+
+    for ours, theirs in zip(committed[start:start + len(PATTERNS)], generated[start:], strict=False):
+        assert fixed(ours) == fixed(theirs)
+    assert "[S0.2](claims.md#S0.2)" in committed[start]

@@ -1,3 +1,8 @@
+import importlib.resources
+import shutil
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -76,3 +81,40 @@ def test_error_names_the_file_that_holds_the_mistake(tmp_path):
 def test_missing_file():
     with pytest.raises(UserError, match="no such file"):
         scenario.load("does/not/exist.toml")
+
+
+def test_presets_are_package_data_found_from_anywhere(tmp_path, monkeypatch):
+    """The presets ship inside the package (importlib.resources), not in the repository's folder."""
+    packaged = importlib.resources.files("orgsim") / "scenarios"
+    assert (packaged / "siloed.toml").is_file() and (packaged / "docking" / "bass.toml").is_file()
+    monkeypatch.chdir(tmp_path)  # an empty folder: no scenarios/ here
+    assert {s.name for s in scenario.presets()} >= PRESETS
+    assert scenario.load("siloed").params.silo_strength == 0.85
+
+
+def test_own_file_extends_a_preset_unless_its_folder_has_that_file(tmp_path):
+    own = _write(tmp_path, "mine.toml", 'extends = "siloed"\n[parameters]\nad_share = 0.4\n')
+    loaded = scenario.load(own)
+    assert (loaded.params.silo_strength, loaded.params.ad_share) == (0.85, 0.4)
+    _write(tmp_path, "siloed.toml", "[parameters]\nsilo_strength = 0.5\n")  # next to the file: first
+    assert scenario.load(own).params.silo_strength == 0.5
+
+
+@pytest.mark.slow
+def test_wheel_ships_the_presets_and_py_typed(tmp_path):
+    root = Path(__file__).resolve().parents[1]
+    build_existed = (root / "build").exists()
+    try:
+        result = subprocess.run([sys.executable, "-m", "pip", "wheel", ".", "--no-deps", "--quiet", "-w", str(tmp_path)],
+                                cwd=root, capture_output=True, text=True, timeout=600)
+    finally:
+        if not build_existed:  # setuptools builds in ./build of the source tree
+            shutil.rmtree(root / "build", ignore_errors=True)
+    assert result.returncode == 0, result.stderr
+    (wheel,) = tmp_path.glob("orgsim-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "orgsim/py.typed" in names
+    source = root / "src" / "orgsim" / "scenarios"
+    expected = {str(p.relative_to(source)) for p in source.rglob("*.toml")}
+    assert {"siloed.toml", "base.toml", "docking/bass.toml"} <= expected
+    assert {n.removeprefix("orgsim/scenarios/") for n in names if n.startswith("orgsim/scenarios/")} == expected

@@ -1,7 +1,7 @@
 """The seven departments of the simulated firm and how orders cross them.
 
 The table is structural, not a tunable parameter: it fixes which departments
-exist (the model brief, §2; claims in docs/claims.md), their share of staff, how many of their members have
+exist (docs/model.md, section 2, "Departments"; claims in docs/claims.md), their share of staff, how many of their members have
 customer contact (S0.3), and their prior view of marketing (S0.1, S1.9).
 """
 

@@ -3,24 +3,40 @@
 The tables are written from the declarations (orgsim.parameters,
 orgsim.outputs, orgsim.interventions) between marker comments,
 so the documentation cannot drift from the code: ``orgsim docs --check``
-(and a test) fails when the committed tables are stale.
+(and a test) fails when the committed tables are stale. It is a command for
+the repository: it rewrites ``docs/model.md`` of the current folder (the
+repository's top folder), or the file given with ``--path``.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
+from orgsim.errors import UserError
 from orgsim.interventions import ACTIONS
 from orgsim.outputs import OUTPUTS
 from orgsim.parameters import GROUPS, parameters_in_group
 
-MODEL_DOC = Path(__file__).resolve().parents[2] / "docs" / "model.md"
+#: Relative to the current folder: run ``orgsim docs`` from the repository's top folder.
+MODEL_DOC = Path("docs") / "model.md"
 BEGIN, END = "<!-- BEGIN GENERATED TABLES (orgsim docs) -->", "<!-- END GENERATED TABLES -->"
+#: A claim ID of docs/claims.md (S3.2; S3.2b is part b of S3.2), not already inside a link.
+CLAIM_ID = re.compile(r"(?<![\[#\w])S(\d\.\d)[a-z]?\b")
+
+
+def link_claims(text: str) -> str:
+    """Claim IDs as links to their anchors in claims.md (a file next to docs/model.md)."""
+    return CLAIM_ID.sub(lambda m: f"[{m[0]}](claims.md#S{m[1]})", text)
 
 
 def _cell(text: object) -> str:
     return str(text).replace("|", "\\|")
+
+
+def _prose(text: object) -> str:
+    return link_claims(_cell(text))
 
 
 def tables() -> str:
@@ -31,15 +47,15 @@ def tables() -> str:
         for p in parameters_in_group(group):
             default = str(p.default).lower() if p.kind is bool else p.default
             lines.append(f"| `{p.name}` | {_cell(default)} | {_cell(p.describe_range())} | {_cell(p.unit)} "
-                         f"| {_cell(p.claim)} | {_cell(p.help)} |")
+                         f"| {_prose(p.claim)} | {_prose(p.help)} |")
         lines.append("")
     lines += ["### Outputs (one row per week)", "", "| column | unit | meaning |", "|---|---|---|"]
-    lines += [f"| `{o.name}` | {_cell(o.unit)} | {_cell(o.help)} |" for o in OUTPUTS]
+    lines += [f"| `{o.name}` | {_cell(o.unit)} | {_prose(o.help)} |" for o in OUTPUTS]
     lines += ["", "### Intervention actions", "", "| action | arguments (default, allowed) | claim | effect |",
               "|---|---|---|---|"]
     for a in ACTIONS.values():
         args = "; ".join(f"`{x.name}` = {x.default} ({x.describe_range()})" for x in a.arguments) or "none"
-        lines.append(f"| `{a.name}` | {_cell(args)} | {_cell(a.claim)} | {_cell(a.help)} |")
+        lines.append(f"| `{a.name}` | {_cell(args)} | {_prose(a.claim)} | {_prose(a.help)} |")
     return "\n".join(lines) + "\n"
 
 
@@ -49,15 +65,21 @@ def render(document: str) -> str:
     return f"{head}{BEGIN}\n{tables()}{END}{tail}"
 
 
-def main(check: bool = False) -> int:
-    current = MODEL_DOC.read_text()
+def main(check: bool = False, path: str | Path | None = None) -> int:
+    doc = Path(path) if path is not None else MODEL_DOC
+    if not doc.is_file():
+        raise UserError(f"{doc}: no such file; `orgsim docs` rewrites the tables of the repository's "
+                        "docs/model.md: run it in the repository's top folder, or give the file with --path")
+    current = doc.read_text()
+    if BEGIN not in current or END not in current:
+        raise UserError(f"{doc}: has no generated tables; allowed: a file with the markers {BEGIN} and {END}")
     updated = render(current)
     if check:
         if current != updated:
-            print(f"{MODEL_DOC} is stale: run `orgsim docs`", file=sys.stderr)
+            print(f"{doc} is stale: run `orgsim docs`", file=sys.stderr)
             return 1
-        print(f"{MODEL_DOC} is up to date")
+        print(f"{doc} is up to date")
         return 0
-    MODEL_DOC.write_text(updated)
-    print(f"wrote the generated tables in {MODEL_DOC}")
+    doc.write_text(updated)
+    print(f"wrote the generated tables in {doc}")
     return 0

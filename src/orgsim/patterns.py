@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from orgsim import departments as dep
+from orgsim.docs import link_claims
 from orgsim.stats import MeanCI, mean_ci
 
 SEEDS = 20
@@ -258,7 +259,7 @@ def markdown(results: list[Result], seeds: int | None) -> str:
         p = r.pattern
         direction = "higher" if p.direction > 0 else "lower"
         lines.append(
-            f"| {p.claims} | {p.statement} | `{p.scenario}`, {p.weeks} | {_arm(p.treatment)} vs {_arm(p.control)} "
+            f"| {link_claims(p.claims)} | {p.statement} | `{p.scenario}`, {p.weeks} | {_arm(p.treatment)} vs {_arm(p.control)} "
             f"| `{p.kpi}` ({p.summary}, {direction}) | {_ci(r.effect)} | {p.mechanism} | {_ci(r.knockout)} "
             f"| {min(max(r.shrink, 0), 1):.0%}{' (**reversed**)' if r.reversed else ''} "
             f"| {'yes' if r.holds else '**no**'} |"

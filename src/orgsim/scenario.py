@@ -3,7 +3,8 @@
 A scenario file may contain::
 
     description = "One line shown by `orgsim scenarios`."
-    extends = "base"          # parent file, relative to this one (".toml" optional)
+    extends = "base"          # parent file, relative to this one (".toml" optional);
+                              # a bare name not found there: the preset of that name
     steps = 104               # weeks
     seed = 42
 
@@ -18,12 +19,17 @@ A scenario file may contain::
 A child's parameters override its parent's; its interventions are added to
 the parent's. Every mistake raises :class:`orgsim.errors.UserError` naming
 the file, the key and what is allowed, before anything runs.
+
+The presets ship inside the package, in ``orgsim/scenarios/`` (found with
+:mod:`importlib.resources`; the repository's top-level ``scenarios/`` is a
+link to that folder).
 """
 
 from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -37,9 +43,12 @@ MAX_STEPS = 100_000
 
 
 def scenario_dir() -> Path:
-    """The repository's scenarios/ folder (or ./scenarios when installed elsewhere)."""
-    in_repo = Path(__file__).resolve().parents[2] / "scenarios"
-    return in_repo if in_repo.is_dir() else Path.cwd() / "scenarios"
+    """The packaged presets: the folder ``orgsim/scenarios`` of the installed package."""
+    folder = resources.files("orgsim") / "scenarios"
+    if not isinstance(folder, Path):  # e.g. imported from a zip archive: no files to read
+        raise UserError(f"the preset scenarios ({folder}) are not files on disk; "
+                        "install orgsim from its wheel or source folder")
+    return folder
 
 
 @dataclass(frozen=True)
@@ -84,7 +93,7 @@ def _check_weeks(scenario: Scenario, source: str) -> None:
 
 
 def resolve(name_or_path: str | Path) -> Path:
-    """A scenario given by path, or by preset name (``siloed``) from scenarios/."""
+    """A scenario given by path, or by preset name (``siloed``) from the packaged presets."""
     path = Path(name_or_path)
     if path.suffix != ".toml" and not path.exists():
         candidate = scenario_dir() / f"{path}.toml"
@@ -121,9 +130,15 @@ def _raw_chain(path: Path, seen: tuple[Path, ...] = ()) -> list[tuple[Path, dict
         return [(path, data)]
     if not isinstance(parent, str):
         raise UserError(f"{path}: extends = {parent!r} is not allowed; allowed: a file name such as \"base\"")
-    parent_path = path.parent / (parent if parent.endswith(".toml") else f"{parent}.toml")
+    file_name = parent if parent.endswith(".toml") else f"{parent}.toml"
+    parent_path = path.parent / file_name
     if not parent_path.is_file():
-        raise UserError(f"{path}: extends = {parent!r}, but {parent_path} does not exist")
+        # a bare name not next to the file (a user's own file extending a preset): the preset
+        preset = scenario_dir() / file_name if Path(file_name).name == file_name else None
+        if preset is None or not preset.is_file():
+            where = f" and orgsim has no preset {Path(file_name).stem!r}" if preset is not None else ""
+            raise UserError(f"{path}: extends = {parent!r}, but {parent_path} does not exist{where}")
+        parent_path = preset
     return [*_raw_chain(parent_path, (*seen, path)), (path, data)]
 
 
@@ -181,5 +196,5 @@ def load(name_or_path: str | Path) -> Scenario:
 
 
 def presets() -> list[Scenario]:
-    """Every scenario in scenarios/ (not the docking sub-folder)."""
+    """Every packaged preset (not the docking sub-folder)."""
     return [load(p) for p in sorted(scenario_dir().glob("*.toml"))]

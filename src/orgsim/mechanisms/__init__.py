@@ -1,4 +1,4 @@
-"""The model's mechanisms, one module each (the model brief's items 1-8).
+"""The model's mechanisms, one module each (mechanisms 1-8 of docs/model.md, section 7).
 
 Every mechanism has one contract::
 

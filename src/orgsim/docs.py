@@ -17,10 +17,17 @@ from pathlib import Path
 from orgsim.errors import UserError
 from orgsim.interventions import ACTIONS
 from orgsim.outputs import OUTPUTS
-from orgsim.parameters import GROUPS, parameters_in_group
+from orgsim.parameters import (
+    GROUPS,
+    PARAMETER_TYPES_MODULE,
+    parameter_types_source,
+    parameters_in_group,
+)
 
 #: Relative to the current folder: run ``orgsim docs`` from the repository's top folder.
 MODEL_DOC = Path("docs") / "model.md"
+#: The typed Protocol of the parameters, generated beside this module (a source file of the package).
+PARAMETER_TYPES = Path(__file__).resolve().parent / PARAMETER_TYPES_MODULE
 BEGIN, END = "<!-- BEGIN GENERATED TABLES (orgsim docs) -->", "<!-- END GENERATED TABLES -->"
 #: A claim ID of docs/claims.md (S3.2; S3.2b is part b of S3.2), not already inside a link.
 CLAIM_ID = re.compile(r"(?<![\[#\w])S(\d\.\d)[a-z]?\b")
@@ -74,12 +81,19 @@ def main(check: bool = False, path: str | Path | None = None) -> int:
     if BEGIN not in current or END not in current:
         raise UserError(f"{doc}: has no generated tables; allowed: a file with the markers {BEGIN} and {END}")
     updated = render(current)
+    types_current = PARAMETER_TYPES.read_text() if PARAMETER_TYPES.is_file() else ""
+    types_updated = parameter_types_source()
     if check:
-        if current != updated:
-            print(f"{doc} is stale: run `orgsim docs`", file=sys.stderr)
-            return 1
-        print(f"{doc} is up to date")
-        return 0
+        stale = [str(f) for f, old, new in ((doc, current, updated), (PARAMETER_TYPES, types_current, types_updated))
+                 if old != new]
+        for file in stale:
+            print(f"{file} is stale: run `orgsim docs`", file=sys.stderr)
+        if not stale:
+            print(f"{doc} and {PARAMETER_TYPES.name} are up to date")
+        return 1 if stale else 0
     doc.write_text(updated)
     print(f"wrote the generated tables in {doc}")
+    if types_current != types_updated:  # only in a source checkout: an installed package is current
+        PARAMETER_TYPES.write_text(types_updated)
+        print(f"wrote {PARAMETER_TYPES}")
     return 0

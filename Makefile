@@ -10,7 +10,7 @@ PYTHON ?= $(shell for p in python3.12 python3.13 python3.14 python3; do \
 	if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; \
 	then echo $$p; break; fi; done)
 
-.PHONY: demo test bench lint docs figures patterns screen calibration clean chromium
+.PHONY: demo test test-fast coverage test-wheel bench lint docs figures patterns screen calibration clean chromium mutate
 
 $(STAMP): pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then \
@@ -31,6 +31,35 @@ chromium:
 
 test: $(STAMP) chromium
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q
+
+# The unit and property tests only (every test over ~0.5 s is marked slow or browser): seconds
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow and not browser"
+
+# The whole suite with line coverage of every Python process it starts: pytest and its workers,
+# the `orgsim` subprocesses and the `orgsim ui` server ([tool.coverage.*] in pyproject.toml)
+coverage: $(STAMP) chromium
+	rm -f .coverage .coverage.*
+	COVERAGE_PROCESS_START=$(CURDIR)/pyproject.toml COVERAGE_FILE=$(CURDIR)/.coverage \
+		$(BIN)/python -m pytest -n 2 --dist loadfile -q
+	$(BIN)/python -m coverage combine -q
+	$(BIN)/python -m coverage report
+
+# Build the wheel, install it in a fresh venv outside the repository, run it from an empty folder
+test-wheel: $(STAMP)
+	PYTHON=$(PYTHON) BUILD_PIP=$(abspath $(BIN))/pip bash scripts/test-wheel.sh
+
+# Mutation testing of src/orgsim/mechanisms/ and src/orgsim/model.py (mutmut, [tool.mutmut] in
+# pyproject.toml): a fresh run in mutants/ (about 25 min on 2 cores), then the kill rate per target.
+# A survivor's diff: .venv/bin/mutmut show NAME; all survivors: .venv/bin/mutmut results
+mutate: $(STAMP)
+	rm -rf mutants && mkdir mutants
+	time $(BIN)/mutmut run --max-children 2 > mutants/run.log 2>&1 || { tail -n 40 mutants/run.log; exit 1; }
+	@$(BIN)/mutmut results --all true | awk -F': ' ' \
+		{ split($$1, name, "."); t = (name[2] == "model") ? "model.py" : "mechanisms/"; \
+		  n[t]++; if ($$2 == "killed") k[t]++; else other[t, $$2]++; seen[$$2] = 1 } \
+		END { for (t in n) { line = sprintf("%-12s killed %4d / %4d = %5.1f %%", t, k[t], n[t], 100 * k[t] / n[t]); \
+		        for (s in seen) if ((t, s) in other) line = line sprintf(", %s %d", s, other[t, s]); print line } }'
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_benchmarks.py

@@ -10,6 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+pytestmark = pytest.mark.slow  # every test here takes seconds
+
 ROOT = Path(__file__).resolve().parents[1]
 REQUIRED = ["step", "mean_attitude", "share_supporters", "share_resisters", "knowledge_reach", "offer_fit",
             "trust_sales_in_marketing", "handoff_failures", "duplicate_work", "service_quality", "prospects",
@@ -95,3 +97,30 @@ def test_fresh_on_a_folder_with_the_users_files_is_refused_and_deletes_nothing(t
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "holds files orgsim did not write (thesis.tex)" in result.stderr
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["thesis.tex"]
+
+
+@pytest.mark.parametrize("command", [["params"], ["scenarios"], ["--help"]])
+def test_a_reader_that_stops_early_ends_orgsim_quietly(command):
+    """`orgsim params | head`: no traceback; the status is 141 (128 + SIGPIPE), as for any Unix tool
+    whose reader went away. The pipe's reader is closed before orgsim writes, so every run sees it."""
+    import os
+
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        result = subprocess.run([sys.executable, "-m", "orgsim.cli", *command], cwd=ROOT, stdout=write,
+                                stderr=subprocess.PIPE, text=True, timeout=120)
+    finally:
+        os.close(write)
+    # argparse's --help ignores a failed write itself (status 0) unless the write was buffered
+    assert result.stderr == "" and result.returncode in ((0, 141) if command == ["--help"] else (141,))
+
+
+@pytest.mark.parametrize("command", ["params", "scenarios"])
+def test_piped_into_head_from_the_shell(command):
+    shell = f"'{sys.executable}' -m orgsim.cli {command} | head -1; echo \"status ${{PIPESTATUS[0]}}\""
+    result = subprocess.run(["bash", "-c", shell], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert "Traceback" not in result.stderr and "BrokenPipeError" not in result.stderr, result.stderr
+    assert result.stderr == ""
+    _first_line, status = result.stdout.splitlines()
+    assert status in ("status 0", "status 141")  # 0 when all of it fit in the pipe before head left

@@ -53,6 +53,7 @@ def test_design_and_seeds(tmp_path):
     assert load_experiment(write(tmp_path, SMALL, "again.toml")).tasks() == tasks
 
 
+@pytest.mark.slow
 def test_rows_have_the_promised_columns(tmp_path):
     out = run_experiment(write(tmp_path, SMALL), workers=1, out=tmp_path / "r")
     frame = data(out)
@@ -62,6 +63,7 @@ def test_rows_have_the_promised_columns(tmp_path):
     assert frame["run_id"].nunique() == 8
 
 
+@pytest.mark.slow
 def test_same_rows_for_one_and_two_workers(tmp_path):
     spec = write(tmp_path, SMALL)
     one = data(run_experiment(spec, workers=1, out=tmp_path / "one"))
@@ -69,6 +71,7 @@ def test_same_rows_for_one_and_two_workers(tmp_path):
     pd.testing.assert_frame_equal(one, two, check_exact=True)
 
 
+@pytest.mark.slow
 def test_dask_backend_gives_identical_rows(tmp_path):
     from distributed import LocalCluster
 
@@ -80,6 +83,7 @@ def test_dask_backend_gives_identical_rows(tmp_path):
     pd.testing.assert_frame_equal(local, remote, check_exact=True)
 
 
+@pytest.mark.slow
 def test_kill_and_resume_loses_and_repeats_nothing(tmp_path):
     spec = write(tmp_path, SMALL.replace("replications = 2", "replications = 12").replace("steps = 12", "steps = 60"))
     out = tmp_path / "killed"
@@ -104,6 +108,7 @@ def test_kill_and_resume_loses_and_repeats_nothing(tmp_path):
     pd.testing.assert_frame_equal(data(out), reference, check_exact=True)
 
 
+@pytest.mark.slow
 def test_changed_file_is_refused_unless_fresh(tmp_path):
     spec = write(tmp_path, SMALL)
     out = run_experiment(spec, workers=1, out=tmp_path / "r")
@@ -118,6 +123,7 @@ def tree(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+@pytest.mark.slow
 def test_fresh_refuses_a_folder_holding_files_orgsim_did_not_write(tmp_path):
     """The user's thesis and data next to the results: --fresh deletes nothing, not even the results."""
     spec = write(tmp_path, SMALL)
@@ -151,6 +157,7 @@ def test_fresh_refuses_a_folder_that_is_not_an_experiments_and_a_file(tmp_path):
     assert a_file.read_text() == "keep"
 
 
+@pytest.mark.slow
 def test_fresh_removes_exactly_what_orgsim_wrote(tmp_path):
     """Runs, manifest, report and figures of an earlier experiment go; the rerun starts from nothing."""
     from orgsim.report import write_report
@@ -189,6 +196,7 @@ def test_bad_experiment_files(tmp_path, text, message):
     assert "bad.toml" in str(error.value) and message in str(error.value)
 
 
+@pytest.mark.slow
 def test_bad_file_from_the_shell_writes_nothing(tmp_path):
     spec = write(tmp_path, 'scenarios = ["sileod"]\n', "bad.toml")
     result = subprocess.run([sys.executable, "-m", "orgsim.cli", "experiment", str(spec), "--out", str(tmp_path / "o")],
@@ -202,3 +210,28 @@ def test_shipped_experiments_are_valid():
     assert sizes["silo_vs_multiplier"] == 60
     assert sizes["silo_multiplier_grid"] == 80
     assert sizes["sensitivity_morris"] >= 8 * 12
+
+
+@pytest.mark.slow
+def test_resume_sweeps_orgsims_orphaned_temporary_files_and_nothing_else(tmp_path):
+    """A writer killed between mkstemp and rename leaves `.NAME.*.tmp` behind; resuming removes
+    exactly those (the pattern io.temporary_files declares) and never a file orgsim did not write."""
+    spec = write(tmp_path, 'scenarios = ["siloed"]\nreplications = 2\nsteps = 2\n\n[grid]\nn_customers = [200]\n')
+    out = run_experiment(spec, workers=1, out=tmp_path / "r")
+    orphans = [out / "runs" / ".siloed-p0000-r001.parquet.k9x2ab.tmp", out / ".experiment.json.a1b2c3.tmp",
+               out / ".report.md.zz0011.tmp"]
+    theirs = [out / "thesis.tex", out / "runs" / "notes.tmp", out / "runs" / ".draft.tmp",
+              out / "runs" / ".siloed.parquet.tmp", out / ".experiment.json.tmp", out / "data.parquet.x.tmp",
+              out / "sub" / ".experiment.json.a1b2c3.tmp"]
+    for path in orphans + theirs:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"half-written")
+    (out / "runs" / "siloed-p0000-r001.parquet").unlink()  # the killed run is missing
+    before = {name: data for name, data in tree(out).items() if out / name not in orphans}
+
+    run_experiment(spec, workers=1, out=out)
+
+    assert not any(path.exists() for path in orphans)
+    after = tree(out)
+    assert {name: after.get(name) for name in before} == before  # the user's files untouched
+    assert set(after) == set(before) | {"runs/siloed-p0000-r001.parquet"}  # and the missing run done

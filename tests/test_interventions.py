@@ -5,6 +5,8 @@ and the allowed values) and applies; no action sets anyone's conviction by
 decree (only the leader's own view, by the leader); ad blitzes undo exactly.
 """
 
+import copy
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -16,9 +18,16 @@ from orgsim.state import influence_matrix
 from tests.conftest import small_model
 
 
-@pytest.fixture
-def model():
+@pytest.fixture(scope="module")
+def built():
     return small_model(seed=3, n_employees=100, n_customers=300)
+
+
+@pytest.fixture
+def model(built):
+    """A fresh model for every test: a deep copy of one built once, bit for bit what a new build
+    gives (random generators included) at a few milliseconds instead of a build's ~0.1 s."""
+    return copy.deepcopy(built)
 
 
 def edges(network: sp.csr_matrix) -> set[tuple[int, int]]:

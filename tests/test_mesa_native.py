@@ -76,6 +76,7 @@ def _by_run(rows: list[dict]) -> dict[tuple, pd.DataFrame]:
             for key, group in frame.groupby([seed_column, "silo_strength"])}
 
 
+@pytest.mark.slow
 def test_batch_run_gives_the_rows_orgsim_gives():
     runs = _by_run(_batch(1))
     assert len(runs) == 4
@@ -105,6 +106,7 @@ def test_removing_an_agent_view_is_refused_and_changes_nothing(kind):
     assert len(model.agents) == before
 
 
+@pytest.mark.slow
 def test_solaraviz_page_is_built_from_the_declarations():
     from orgsim.parameters import PARAMS_BY_NAME
     from orgsim.ui import mesa_viz

@@ -63,12 +63,14 @@ def test_effects_write_existing_fields_and_reject_unknown_ones():
 
 
 # ------------------------------------------------------------------ reproducibility
+@pytest.mark.slow
 def test_same_seed_same_run_bit_for_bit():
     a, b = small_model(seed=7, n_employees=80, n_customers=1000), small_model(seed=7, n_employees=80, n_customers=1000)
     pd.testing.assert_frame_equal(a.run(30), b.run(30), check_exact=True)
     assert_same_world(a.world, b.world)
 
 
+@pytest.mark.slow
 def test_other_seed_other_run():
     a = small_model(seed=7, n_employees=80, n_customers=1000).run(20)
     b = small_model(seed=8, n_employees=80, n_customers=1000).run(20)
@@ -115,6 +117,7 @@ def test_employee_knowledge_is_the_share_of_core_needs_believed():
         assert someone.knowledge == np.mean(w.beliefs[someone.index] == model.firm.core_needs)
 
 
+@pytest.mark.slow
 def test_large_markets_get_no_customer_views():
     model = OrgModel(seed=1, n_employees=20, n_customers=30_000)
     assert Customer not in model.agents_by_type
@@ -351,11 +354,13 @@ def first_weeks():
     # first week at most 0.005; later weeks: 99th percentile 0.006, max 0.009
     ("service_quality", 0.02),
 ])
+@pytest.mark.slow
 def test_week_zero_is_a_state_the_model_would_hold(first_weeks, output, tolerance):
     jumps = np.array([abs(f[output].iloc[1] - f[output].iloc[0]) for f in first_weeks])
     assert jumps.max() <= tolerance, jumps
 
 
+@pytest.mark.slow
 def test_week_zero_capacity_load_is_the_mean_load_of_the_first_weeks():
     """10 seeds x 20 weeks of the base model. Measured: week-0 load and run mean differ by at most
     0.0024 in any department (SE of the run mean <= 0.0013); tolerance 0.005 of capacity. (An earlier
@@ -402,6 +407,7 @@ def test_a_tiny_positive_trust_forgetting_gives_a_valid_week_zero():
 
 
 # ------------------------------------------------------------------ invariants
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(silo=st.floats(0.0, 1.0), ad_share=st.floats(0.0, 1.0),
        anchoring=st.floats(0.0, 1.0),
@@ -432,6 +438,7 @@ def test_invariants_hold_for_any_parameters(silo, ad_share, anchoring, recogniti
     assert np.abs(w.attitude).max() <= 1 and (model.firm.capacity_load <= 1).all()
 
 
+@pytest.mark.slow
 def test_flagship_direction_on_default_seed():
     """The flagship contrast on the presets' own seed (about 1.5 s)."""
     from orgsim import load_scenario

@@ -11,6 +11,7 @@ def test_mean_ci_matches_textbook():
     assert ci.high - ci.mean == pytest.approx(3.1824 * 0.6455, rel=1e-3)
 
 
+@pytest.mark.slow
 def test_ci_covers_true_mean_about_95_percent():
     rng = np.random.default_rng(0)
     hits = 0

@@ -5,18 +5,21 @@
     orgsim validate FILE
     orgsim params
     orgsim scenarios
-    orgsim docs [--check]
+    orgsim docs [--check] [--path FILE]
     orgsim experiment FILE [--workers N] [--scheduler ADDRESS] [--out DIR] [--fresh]
     orgsim report DIR
-    orgsim ui [--host H] [--port P]
+    orgsim ui [--host H] [--port P] [--mesa]
 
 A user's mistake prints one line naming the file, the key and what is
-allowed, and exits with status 2; nothing is written.
+allowed, and exits with status 2; nothing is written. When the reader of the
+output stops early (``orgsim params | head``) orgsim stops quietly, no
+traceback, with status 141 (128 + SIGPIPE) like any Unix tool.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import sys
 import time
@@ -156,7 +159,7 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
 def _cmd_docs(args: argparse.Namespace) -> int:
     from orgsim import docs
 
-    return docs.main(check=args.check)
+    return docs.main(check=args.check, path=args.path)
 
 
 def _cmd_patterns(args: argparse.Namespace) -> int:
@@ -191,9 +194,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_ui(args: argparse.Namespace) -> int:
-    from orgsim.ui.serve import serve
+    from orgsim.ui.serve import APP, MESA_APP, serve
 
-    return serve(host=args.host, port=args.port)
+    return serve(host=args.host, port=args.port, app=MESA_APP if args.mesa else APP)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -224,6 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     docs = sub.add_parser("docs", help="regenerate the parameter table in docs/model.md")
     docs.add_argument("--check", action="store_true", help="fail if the committed table is stale")
+    docs.add_argument("--path", help="the file to rewrite (default: docs/model.md of the current folder)")
     docs.set_defaults(handler=_cmd_docs)
 
     patterns = sub.add_parser("patterns", help="run the pattern catalogue (claims with knockouts) and write docs/patterns.md")
@@ -247,11 +251,32 @@ def build_parser() -> argparse.ArgumentParser:
     ui = sub.add_parser("ui", help="serve the browser UI (default http://127.0.0.1:8765)")
     ui.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
     ui.add_argument("--port", type=int, default=8765)
+    ui.add_argument("--mesa", action="store_true",
+                    help="serve OrgModel in Mesa's own SolaraViz instead (docs/mesa.md)")
     ui.set_defaults(handler=_cmd_ui)
     return parser
 
 
+#: The status when the reader of orgsim's output went away (``orgsim params | head``): 128 + SIGPIPE,
+#: what a shell reports for any Unix tool stopped that way (``set -o pipefail`` sees it as such).
+CLOSED_PIPE_STATUS = 141
+
+
 def main(argv: list[str] | None = None) -> int:
+    try:
+        try:
+            return _main(argv)
+        finally:
+            sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
+    except BrokenPipeError:
+        # no traceback: the reader stopped early. Later writes (the exit's flush) go nowhere.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return CLOSED_PIPE_STATUS
+
+
+def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)

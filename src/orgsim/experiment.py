@@ -24,7 +24,8 @@ the seed ``SeedSequence([master_seed, r])`` for every scenario and design point
 (common random numbers), so a run is fully determined by the file, whatever
 the number of workers or the backend. Each finished run is written atomically
 to ``results/<experiment>/runs/<run_id>.parquet``; running the same command
-again runs only what is missing. The resolved run list is fingerprinted in
+again runs only what is missing (and first deletes the ``.NAME.*.tmp`` files
+of writes that a kill interrupted, nothing else). The resolved run list is fingerprinted in
 ``experiment.json``; a changed file is refused unless ``--fresh`` is given.
 """
 
@@ -231,12 +232,29 @@ def simulate(task: dict[str, Any]) -> pd.DataFrame:
 #: The report and its figures (orgsim.report writes them).
 REPORT, TRAJECTORIES_FIGURE, GRID_FIGURE, SENSITIVITY_FIGURE = (
     "report.md", "trajectories.png", "grid.png", "sensitivity.png")
+#: The temporary files of orgsim's atomic writes in a results folder (manifest, runs, report). A
+#: writer killed between creating one and renaming it into place leaves it behind; resuming sweeps them.
+TEMPORARY_FILES = (temporary_files("experiment.json"), f"runs/{temporary_files('*.parquet')}",
+                   temporary_files(REPORT))
 #: What orgsim writes in a results folder: the manifest, one Parquet file per run (and the temporary
 #: files of atomic writes), the report and its figures. ``--fresh`` removes these and nothing else.
-OWN_FILES = ("experiment.json", temporary_files("experiment.json"), "runs/*.parquet",
-             f"runs/{temporary_files('*.parquet')}", REPORT, temporary_files(REPORT),
+OWN_FILES = ("experiment.json", "runs/*.parquet", REPORT, *TEMPORARY_FILES,
              *(f"figures/{name}" for name in (TRAJECTORIES_FIGURE, GRID_FIGURE, SENSITIVITY_FIGURE)))
 OWN_FOLDERS = ("runs", "figures")
+
+
+def remove_orphaned_temporaries(out: Path) -> list[Path]:
+    """Delete the temporary files that killed writers of orgsim left in ``out``; return them.
+
+    Only names matching :data:`TEMPORARY_FILES` (``io.temporary_files``) at their own places are
+    touched; anything else, however it is named, stays. Two orgsim processes writing the same
+    results folder at once are not supported (each would also run the other's missing runs).
+    """
+    orphans = sorted({path for pattern in TEMPORARY_FILES for path in out.glob(pattern)
+                      if path.is_file() and not path.is_symlink()})
+    for path in orphans:
+        path.unlink(missing_ok=True)
+    return orphans
 
 
 def remove_results(out: Path) -> None:
@@ -267,6 +285,8 @@ def _prepare(experiment: Experiment, out: Path, fresh: bool) -> None:
     manifest = out / "experiment.json"
     if fresh:
         remove_results(out)
+    elif out.is_dir():
+        remove_orphaned_temporaries(out)  # resuming: what writers killed mid-write left behind
     if manifest.exists():
         previous = json.loads(manifest.read_text())
         if previous.get("fingerprint") != experiment.fingerprint():

@@ -17,7 +17,7 @@ def temporary_files(name: str) -> str:
     return f".{name}.*.tmp"
 
 
-def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
     """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
     prefix, suffix = temporary_files(path.name).split("*")

@@ -47,6 +47,7 @@ class Param:
         assert self.low is not None and self.high is not None
         if self.screen is not None:
             return self.screen
+        assert isinstance(self.default, int | float), f"{self.name} is not a number"
         if self.default == 0:
             return self.low, self.low + (self.high - self.low) / 4 if self.high > 1 else self.high
         low = max(self.low, self.default / 4) if self.default > 0 else self.low

@@ -15,23 +15,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from scipy import stats as sps
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from scipy import stats as sps  # noqa: E402
-
-from orgsim.experiment import (  # noqa: E402
+from orgsim.experiment import (
     GRID_FIGURE,
     REPORT,
     SENSITIVITY_FIGURE,
     TRAJECTORIES_FIGURE,
     read_results,
 )
-from orgsim.io import atomic_write  # noqa: E402
-from orgsim.stats import cohens_d, mean_ci, welch  # noqa: E402
+from orgsim.io import atomic_write
+from orgsim.stats import cohens_d, mean_ci, welch
 
 MAX_TRAJECTORY_GROUPS = 8
 #: Shown first when an experiment keeps them; at most nine KPIs are reported.
@@ -51,7 +48,8 @@ def _groups(manifest: dict[str, Any], frame: pd.DataFrame) -> pd.Series:
 def _trajectories(frame: pd.DataFrame, kpis: list[str], figures: Path) -> str:
     cols = min(3, len(kpis))
     rows = int(np.ceil(len(kpis) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(5.5 * cols, 3.6 * rows), squeeze=False)
+    fig = Figure(figsize=(5.5 * cols, 3.6 * rows))  # drawn without pyplot: the user's backend is left alone
+    axes = fig.subplots(rows, cols, squeeze=False)
     for ax, kpi in zip(axes.ravel(), kpis, strict=False):
         for group, part in frame.groupby("group", sort=False):
             by_step = part.groupby("step")[kpi]
@@ -66,7 +64,6 @@ def _trajectories(frame: pd.DataFrame, kpis: list[str], figures: Path) -> str:
     fig.tight_layout()
     path = figures / TRAJECTORIES_FIGURE
     fig.savefig(path, dpi=100)
-    plt.close(fig)
     return f"![KPI trajectories, mean and 95 % CI]({path.parent.name}/{path.name})\n"
 
 
@@ -108,7 +105,8 @@ def _heatmaps(final: pd.DataFrame, varied: list[str], kpis: list[str], figures: 
     x, y = varied
     cols = min(4, len(kpis))
     rows = int(np.ceil(len(kpis) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.6 * rows), squeeze=False)
+    fig = Figure(figsize=(4.2 * cols, 3.6 * rows))  # drawn without pyplot: the user's backend is left alone
+    axes = fig.subplots(rows, cols, squeeze=False)
     for ax in axes.ravel()[len(kpis):]:
         ax.axis("off")
     for ax, kpi in zip(axes.ravel(), kpis, strict=False):
@@ -121,7 +119,6 @@ def _heatmaps(final: pd.DataFrame, varied: list[str], kpis: list[str], figures: 
     fig.tight_layout()
     path = figures / GRID_FIGURE
     fig.savefig(path, dpi=100)
-    plt.close(fig)
     return f"![final mean of each KPI over the grid]({path.parent.name}/{path.name})\n"
 
 
@@ -134,7 +131,8 @@ def _sensitivity(manifest: dict[str, Any], final: pd.DataFrame, kpis: list[str],
     x = np.array([[p[name] for name in problem["names"]] for p in manifest["points"]], dtype=float)
     cols = min(3, len(kpis))
     rows = int(np.ceil(len(kpis) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(4.8 * cols, 4.2 * rows), squeeze=False)
+    fig = Figure(figsize=(4.8 * cols, 4.2 * rows))  # drawn without pyplot: the user's backend is left alone
+    axes = fig.subplots(rows, cols, squeeze=False)
     for ax in axes.ravel()[len(kpis):]:
         ax.axis("off")
     lines = []
@@ -170,7 +168,6 @@ def _sensitivity(manifest: dict[str, Any], final: pd.DataFrame, kpis: list[str],
     fig.tight_layout()
     path = figures / SENSITIVITY_FIGURE
     fig.savefig(path, dpi=100)
-    plt.close(fig)
     return f"![sensitivity]({path.parent.name}/{path.name})\n\n" + "\n".join(lines) + "\n"
 
 

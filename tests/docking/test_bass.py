@@ -65,6 +65,7 @@ def test_scenario_file_holds_the_first_pair():
     assert params.referral_prob_weak == pytest.approx(expected["referral_prob_weak"], rel=1e-6)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("p", "q", "years"), [(0.03, 0.38, 10), (0.011, 1.5, 6)])
 def test_adopters_follow_the_bass_curve(p, q, years):
     weeks = 52 * years

@@ -17,6 +17,8 @@ import pytest
 from orgsim import load_scenario
 from orgsim.parameters import PARAMS_BY_NAME
 
+pytestmark = pytest.mark.slow  # every test here takes seconds
+
 
 def expected_equilibrium(model, anchoring: float) -> np.ndarray:
     x0 = model.workforce.attitude_anchor.copy()

@@ -30,6 +30,8 @@ import pytest
 
 from orgsim import load_scenario
 
+pytestmark = pytest.mark.slow  # every test here takes seconds
+
 RUNS = 200
 #: (p1, p2) -> equilibrium knowledge (Workiewicz's re-creation, 10,000 runs)
 REFERENCE = {

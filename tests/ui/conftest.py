@@ -7,6 +7,7 @@ Screenshots go to tests/artifacts/.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -24,19 +25,28 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
 
+def patience(seconds: float) -> float:
+    """A time limit in milliseconds for waiting on the page: ``seconds`` on an idle machine, up to
+    six times longer under load (the one-minute load average per core). The tests wait for what
+    the page shows, never for a time; a limit only ends a wait that would never succeed."""
+    load = os.getloadavg()[0] / (os.cpu_count() or 1)
+    return seconds * 1000 * min(6.0, max(1.0, load))
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def server_url():
+@contextlib.contextmanager
+def running_ui(*options: str):
+    """``orgsim ui [options]`` on a free port, answering HTTP; yields its URL, stops it afterwards."""
     port = _free_port()
-    process = subprocess.Popen([sys.executable, "-m", "orgsim.cli", "ui", "--port", str(port)],
+    process = subprocess.Popen([sys.executable, "-m", "orgsim.cli", "ui", "--port", str(port), *options],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 60
+    deadline = time.time() + patience(60) / 1000
     while True:
         try:
             urllib.request.urlopen(url, timeout=2)
@@ -44,14 +54,22 @@ def server_url():
         except OSError:
             if time.time() > deadline or process.poll() is not None:
                 os.killpg(process.pid, signal.SIGKILL)
-                raise RuntimeError("orgsim ui did not start") from None
+                raise RuntimeError(f"orgsim ui {' '.join(options)} did not start") from None
             time.sleep(0.3)
-    yield url
-    os.killpg(process.pid, signal.SIGTERM)
     try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
+        yield url
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="session")
+def server_url():
+    with running_ui() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -76,16 +94,46 @@ class Session:
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
         self.page.on("response", lambda r: self.errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
         self.page.goto(url)
-        self.page.get_by_text("Week 0", exact=True).wait_for(timeout=30_000)
+        self.page.get_by_text("Week 0", exact=True).wait_for(timeout=patience(60))
 
     def click(self, name: str) -> None:
         self.page.get_by_role("button", name=name, exact=True).click()
 
     def wait_week(self, week: int) -> None:
-        self.page.get_by_text(f"Week {week}", exact=True).wait_for(timeout=20_000)
+        self.page.get_by_text(f"Week {week}", exact=True).wait_for(timeout=patience(30))
 
     def week(self) -> int:
         return int(self.page.locator("h2").filter(has_text="Week").inner_text().split()[1])
+
+    def record_weeks(self) -> None:
+        """From now on, ``window.orgsimWeeks`` lists every week the page shows, in order (one entry
+        per frame): a MutationObserver in the page, so no frame is missed however slow the test is."""
+        self.page.evaluate("""() => {
+            const shown = () => {
+                const h2 = [...document.querySelectorAll('h2')].find(e => /^Week \\d+$/.test(e.innerText));
+                return h2 ? Number(h2.innerText.split(' ')[1]) : null;
+            };
+            window.orgsimWeeks = [];
+            const note = () => {
+                const week = shown();
+                if (week !== null && week !== window.orgsimWeeks.at(-1)) window.orgsimWeeks.push(week);
+            };
+            note();
+            new MutationObserver(note).observe(document.body, {subtree: true, childList: true, characterData: true});
+        }""")
+
+    def weeks_shown(self) -> list[int]:
+        return self.page.evaluate("window.orgsimWeeks")
+
+    def wait_until(self, condition: str, seconds: float = 120) -> None:
+        """Wait until the JavaScript ``condition`` (over ``weeks``, the weeks shown) holds."""
+        self.page.wait_for_function(f"(() => {{ const weeks = window.orgsimWeeks; return {condition}; }})()",
+                                    timeout=patience(seconds))
+
+    def choose(self, label: str, option: str) -> None:
+        self.page.locator(".v-select").filter(has_text=label).first.click()
+        self.page.get_by_role("option", name=option, exact=True).click()
+        self.page.locator(".v-select").filter(has_text=label).filter(has_text=option).wait_for(timeout=patience(10))
 
     def status(self, firm: str = "A") -> str:
         return self.page.locator(f".status-{firm}").inner_text()

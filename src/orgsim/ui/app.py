@@ -12,8 +12,9 @@ import contextvars
 import math
 import threading
 import time
-from typing import Any
+from typing import Any, cast
 
+import numpy as np
 import solara
 import solara.lab
 from solara.server import kernel_context
@@ -33,6 +34,7 @@ MAX_WEEKS_PER_FRAME = 100
 
 def ui_range(param: Param) -> tuple[float, float]:
     """The declared range, narrowed for parameters whose range spans orders of magnitude."""
+    assert param.low is not None and param.high is not None and isinstance(param.default, int | float)
     low, high = param.low, param.high
     if param.default and high / abs(param.default) > 50:
         high = param.default * 10
@@ -80,7 +82,7 @@ def Page() -> None:
     scenario_a = solara.use_reactive("siloed")
     scenario_b = solara.use_reactive("multiplier_led")
     seed = solara.use_reactive(42)
-    overrides = solara.use_reactive({})
+    overrides: solara.Reactive[dict[str, Any]] = solara.use_reactive({})
     playing = solara.use_reactive(False)
     speed = solara.use_reactive(10)
     target = solara.use_reactive("A")
@@ -91,9 +93,10 @@ def Page() -> None:
         return [scenario_a.value] if mode.value == MODES[0] else [scenario_a.value, scenario_b.value]
 
     names = chosen()
-    models = solara.use_ref(None)
-    layouts = solara.use_ref(None)
-    if models.current is None:
+    # the session's models live across renders; built on the first render
+    models = solara.use_ref(cast(list[OrgModel], []))
+    layouts = solara.use_ref(cast(list[np.ndarray], []))
+    if not models.current:
         models.current = build_models(names, seed.value, overrides.value)
         layouts.current = [views.org_layout(m) for m in models.current]
 

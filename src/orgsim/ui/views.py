@@ -1,23 +1,21 @@
 """Matplotlib views of running models, drawn server-side (no front-end chart assets).
 
-Every function takes one or two models and returns a Figure; the Solara app
-shows them. The organisation layout is computed once per model
+Every function takes one or two models and returns a ``matplotlib.figure.Figure``
+(no pyplot, so importing this module leaves the user's backend alone); the
+Solara app shows them as PNGs. The organisation layout is computed once per model
 (:func:`org_layout`) and reused every frame.
 """
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-import numpy as np  # noqa: E402
-from matplotlib.collections import LineCollection  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import numpy as np
+from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
 
 from orgsim import departments as dep
-from orgsim.mechanisms import customers  # noqa: E402
-from orgsim.model import OrgModel  # noqa: E402
-from orgsim.state import ACTIVE, LOST, PROSPECT  # noqa: E402
+from orgsim.mechanisms import customers
+from orgsim.model import OrgModel
+from orgsim.state import ACTIVE, LOST, PROSPECT
 
 KPI_PANELS = (
     ("mean_attitude", "attitude toward marketing"),

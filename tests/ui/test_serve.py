@@ -1,0 +1,99 @@
+"""`orgsim ui` as a process: it stops cleanly on SIGTERM/SIGINT, frees its port, leaves no child,
+and a coverage run inside it can write its data (so the UI's lines count in `make coverage`)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.ui.conftest import _free_port, patience
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _session_members(session_id: int) -> list[int]:
+    """Every live process of a session (started with start_new_session: its id is the leader's pid)."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        if int(fields[3]) == session_id and fields[0] != "Z":  # fields: state ppid pgrp session ...
+            members.append(int(stat.parent.name))
+    return members
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(2)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _start(port: int, env: dict[str, str] | None = None) -> subprocess.Popen:
+    process = subprocess.Popen([sys.executable, "-m", "orgsim.cli", "ui", "--port", str(port)], cwd=ROOT,
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
+    deadline = time.time() + patience(60) / 1000
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
+                assert response.status == 200
+            return process
+        except OSError:
+            if time.time() > deadline or process.poll() is not None:
+                os.killpg(process.pid, signal.SIGKILL)
+                raise RuntimeError(f"orgsim ui did not start: {process.communicate()[1][-2000:]}") from None
+            time.sleep(0.3)
+
+
+@pytest.mark.parametrize(("sent", "status"), [(signal.SIGTERM, 0), (signal.SIGINT, 130)])
+def test_a_signal_stops_orgsim_ui_and_frees_its_port(sent, status):
+    port = _free_port()
+    process = _start(port)
+    try:
+        assert _session_members(process.pid)
+        os.kill(process.pid, sent)  # the process only, not its group: stopping what it started is its job
+        _, stderr = process.communicate(timeout=10)
+        assert process.returncode == status, stderr[-2000:]
+        assert "Traceback" not in stderr and "Aborted" not in stderr, stderr[-2000:]
+        assert not _listening(port)
+        assert _session_members(process.pid) == []  # no child left serving
+    finally:
+        if process.poll() is None or _session_members(process.pid):
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def test_coverage_of_the_ui_server_is_written_when_it_stops(tmp_path):
+    """With COVERAGE_PROCESS_START (what `make coverage` sets) the server runs under coverage and
+    saves its data when SIGTERM stops it: the lines of orgsim/ui/ count."""
+    coverage = pytest.importorskip("coverage")
+    env = {key: value for key, value in os.environ.items() if not key.startswith("COVERAGE_")}
+    env |= {"COVERAGE_PROCESS_START": str(ROOT / "pyproject.toml"), "COVERAGE_FILE": str(tmp_path / ".coverage")}
+    port = _free_port()
+    process = _start(port, env)
+    try:
+        os.kill(process.pid, signal.SIGTERM)
+        process.communicate(timeout=10)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    files = list(tmp_path.glob(".coverage*"))
+    assert files, "the server wrote no coverage data"
+    combined = coverage.Coverage(data_file=str(tmp_path / "combined"), config_file=False)
+    combined.combine([str(f) for f in files])
+    data = combined.get_data()
+    measured = {Path(name).relative_to(ROOT / "src").as_posix(): name for name in data.measured_files()
+                if Path(name).is_relative_to(ROOT / "src")}
+    for module in ("orgsim/ui/serve.py", "orgsim/ui/app.py", "orgsim/ui/views.py"):
+        assert module in measured and data.lines(measured[module]), f"{module} not measured: {sorted(measured)}"

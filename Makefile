@@ -67,6 +67,7 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy
 
 docs: $(STAMP)
 	$(BIN)/orgsim docs

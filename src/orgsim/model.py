@@ -332,4 +332,4 @@ def _signature() -> inspect.Signature:
     return inspect.Signature([*fixed, *declared])
 
 
-OrgModel.__signature__ = _signature()  # type: ignore[attr-defined]
+OrgModel.__signature__ = _signature()

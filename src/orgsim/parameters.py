@@ -213,7 +213,7 @@ def _field(param: Param) -> tuple[Any, Any]:
     from typing import Literal
 
     if param.choices:
-        annotation: Any = Literal[param.choices]  # type: ignore[valid-type]
+        annotation: Any = Literal[param.choices]
     else:
         annotation = param.kind
     return (

@@ -30,7 +30,7 @@ def _stop(signum: int, frame: object) -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     atexit._run_exitfuncs()  # what a normal exit runs; os._exit then skips joining session threads
-    os._exit(STOP_STATUS[signum])
+    os._exit(STOP_STATUS[signal.Signals(signum)])
 
 
 def serve(host: str = "127.0.0.1", port: int = 8765, app: str = APP) -> int:

@@ -9,7 +9,10 @@ Solara app shows them as PNGs. The organisation layout is computed once per mode
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.collections import LineCollection
+from matplotlib.axes import Axes
+from matplotlib.cm import ScalarMappable
+from matplotlib.collections import LineCollection, PathCollection
+from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
 from orgsim import departments as dep
@@ -80,21 +83,25 @@ def org_layout(model: OrgModel, seed: int = 0) -> np.ndarray:
     return centres[department] + np.column_stack([r * np.cos(theta), r * np.sin(theta)])
 
 
-def draw_org(ax, model: OrgModel, layout: np.ndarray, title: str) -> None:
+#: Attitude -1 (resists) red ... +1 (supports) green.
+ATTITUDE_COLOURS = "RdYlGn"
+
+
+def draw_org(ax: Axes, model: OrgModel, layout: np.ndarray, title: str) -> PathCollection:
+    """Employees at ``layout``, coloured by attitude, roles marked; returns the colour-mapped points."""
     w = model.workforce
     coo = w.network.tocoo()
     across = (coo.row < coo.col) & (w.department[coo.row] != w.department[coo.col])
     segments = np.stack([layout[coo.row[across]], layout[coo.col[across]]], axis=1)
-    ax.add_collection(LineCollection(segments, colors="0.6", linewidths=0.3, alpha=0.5))
+    ax.add_collection(LineCollection(list(segments), colors="0.6", linewidths=0.3, alpha=0.5))
     ordinary = ~(w.is_leader | w.is_multiplier | w.is_knowledge_carrier)
-    style = dict(c=w.attitude, cmap="RdYlGn", vmin=-1, vmax=1)
-    points = ax.scatter(*layout[ordinary].T, s=10, **{k: v[ordinary] if k == "c" else v for k, v in style.items()})
+    points = ax.scatter(layout[ordinary, 0], layout[ordinary, 1], s=10, c=w.attitude[ordinary], cmap=ATTITUDE_COLOURS, vmin=-1, vmax=1)
     for mask, marker, size, label in ((w.is_multiplier & ~w.is_leader, "D", 28, "multiplier"),
                                       (w.is_knowledge_carrier, "s", 28, "knowledge carrier"),
                                       (w.is_leader, "*", 180, "leader")):
         if mask.any():
-            ax.scatter(*layout[mask].T, s=size, marker=marker, edgecolors="black", linewidths=0.8,
-                       label=label, **{k: v[mask] if k == "c" else v for k, v in style.items()})
+            ax.scatter(layout[mask, 0], layout[mask, 1], s=size, marker=marker, edgecolors="black", linewidths=0.8,
+                       label=label, c=w.attitude[mask], cmap=ATTITUDE_COLOURS, vmin=-1, vmax=1)
     angle = 2 * np.pi * np.arange(dep.N_DEPARTMENTS) / dep.N_DEPARTMENTS
     for name, a in zip(dep.NAMES, angle, strict=True):
         ax.text(4.6 * np.cos(a), 4.6 * np.sin(a), name, ha="center", va="center", fontsize=8)
@@ -111,10 +118,9 @@ def org_figure(models: list[OrgModel], layouts: list[np.ndarray], labels: list[s
     fig = Figure(figsize=(5.6 * len(models), 5.2))
     axes = np.atleast_1d(fig.subplots(1, len(models)))
     fig.subplots_adjust(left=0.01, right=0.88, top=0.93, bottom=0.01, wspace=0.05)
-    points = None
-    for ax, model, layout, label in zip(axes, models, layouts, labels, strict=True):
-        points = draw_org(ax, model, layout, f"{label}: attitudes; grey lines: cross-department ties")
-    fig.colorbar(points, ax=list(axes), shrink=0.6, label="attitude (−1 resist … +1 support)")
+    points = [draw_org(ax, model, layout, f"{label}: attitudes; grey lines: cross-department ties")
+              for ax, model, layout, label in zip(axes, models, layouts, labels, strict=True)]
+    fig.colorbar(points[-1], ax=list(axes), shrink=0.6, label="attitude (−1 resist … +1 support)")
     return _close(fig)
 
 
@@ -150,10 +156,9 @@ def trust_figure(models: list[OrgModel], labels: list[str]) -> Figure:
     fig = Figure(figsize=(5.2 * len(models), 4.8))
     axes = np.atleast_1d(fig.subplots(1, len(models)))
     fig.subplots_adjust(left=0.2, right=0.9, top=0.92, bottom=0.25, wspace=0.7)
-    image = None
     for ax, model, label in zip(axes, models, labels, strict=True):
         trust = model.trust_matrix
-        image = ax.imshow(trust, vmin=0, vmax=1, cmap="viridis")
+        ax.imshow(trust, vmin=0, vmax=1, cmap="viridis")
         for i in range(dep.N_DEPARTMENTS):
             for j in range(dep.N_DEPARTMENTS):
                 ax.text(j, i, f"{trust[i, j]:.2f}", ha="center", va="center", fontsize=6,
@@ -161,5 +166,5 @@ def trust_figure(models: list[OrgModel], labels: list[str]) -> Figure:
         ax.set_xticks(range(dep.N_DEPARTMENTS), dep.NAMES, rotation=60, fontsize=7)
         ax.set_yticks(range(dep.N_DEPARTMENTS), dep.NAMES, fontsize=7)
         ax.set_title(f"{label}: trust of row in column", fontsize=9)
-    fig.colorbar(image, ax=list(axes), shrink=0.7)
+    fig.colorbar(ScalarMappable(Normalize(0, 1), cmap="viridis"), ax=list(axes), shrink=0.7)
     return _close(fig)

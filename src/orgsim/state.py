@@ -23,13 +23,13 @@ employees' prior views, so nothing jumps in the first weeks.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
 from orgsim import departments as dep
 from orgsim import networks
+from orgsim.parameter_types import ParameterValues
 
 PROSPECT, ACTIVE, LOST = 0, 1, 2
 
@@ -140,7 +140,7 @@ class World:
 
 
 # ----------------------------------------------------------------- week 0
-def influence_matrix(w: Workforce, p: Any) -> sp.csr_matrix:
+def influence_matrix(w: Workforce, p: ParameterValues) -> sp.csr_matrix:
     """Row-stochastic W with w_ij ∝ (a_ij + δ_ij) · influence_j (mechanism 1).
 
     influence_j is ``1 + (multiplier_weight − 1) · responsibility_j`` for a
@@ -177,13 +177,13 @@ def friedkin_johnsen_equilibrium(anchor: np.ndarray, influence: sp.csr_matrix, a
     raise RuntimeError("Friedkin-Johnsen iteration did not converge")
 
 
-def engagement_target_mean(p: Any) -> float:
+def engagement_target_mean(p: ParameterValues) -> float:
     """Mean engagement target (intrinsic + freedom + recognition rate) / 3 (mechanism 8; no recognition when off)."""
     recognition = p.recognition_rate if p.enable_recognition else 0.0
     return (p.intrinsic_motivation + p.freedom + recognition) / 3.0
 
 
-def initial_workforce(p: Any, rng: np.random.Generator) -> Workforce:
+def initial_workforce(p: ParameterValues, rng: np.random.Generator) -> Workforce:
     """Employees, their roles and traits at week 0 (S0.1, S0.2, S0.3, S1.9)."""
     sizes = dep.department_sizes(p.n_employees)
     department = np.repeat(np.arange(dep.N_DEPARTMENTS), sizes)
@@ -250,7 +250,7 @@ def initial_workforce(p: Any, rng: np.random.Generator) -> Workforce:
     return w
 
 
-def settle_attitudes(w: Workforce, p: Any) -> None:
+def settle_attitudes(w: Workforce, p: ParameterValues) -> None:
     """Recompute W after roles changed; at week 0 also start at the FJ equilibrium."""
     w.influence = influence_matrix(w, p)
     if p.enable_attitude:
@@ -258,7 +258,7 @@ def settle_attitudes(w: Workforce, p: Any) -> None:
     w.alignment = (1 + w.attitude) / 2
 
 
-def initial_firm(p: Any, rng: np.random.Generator) -> Firm:
+def initial_firm(p: ParameterValues, rng: np.random.Generator) -> Firm:
     """Core and segment needs, a partly defined code; trust and load are settled later."""
     m = p.need_dimensions
     core = rng.choice(np.array([-1, 1], dtype=np.int8), size=m)
@@ -279,7 +279,7 @@ def initial_firm(p: Any, rng: np.random.Generator) -> Firm:
     )
 
 
-def initial_market(p: Any, rng: np.random.Generator) -> Market:
+def initial_market(p: ParameterValues, rng: np.random.Generator) -> Market:
     """Customers at week 0: segments, individual traits, a share active; their networks."""
     n = p.n_customers
     segment = rng.integers(0, p.n_segments, n)

@@ -36,10 +36,11 @@ from __future__ import annotations
 import numpy as np
 
 from orgsim.mechanisms import Effects
+from orgsim.parameter_types import ParameterValues
 from orgsim.state import World
 
 
-def target(world: World, p) -> np.ndarray:
+def target(world: World, p: ParameterValues) -> np.ndarray:
     """The Friedkin-Johnsen target y of every employee this week."""
     w = world.workforce
     # Carriers see customers' delight first and become fans: the factor acts on success only.
@@ -51,14 +52,14 @@ def target(world: World, p) -> np.ndarray:
     return susceptibility * (w.influence @ w.attitude) + p.attitude_anchoring * w.attitude_anchor + success - w.overlooked_pressure
 
 
-def step(world: World, p, rng: np.random.Generator) -> Effects:
+def step(world: World, p: ParameterValues, rng: np.random.Generator) -> Effects:
     w = world.workforce
     attitude = np.clip(w.attitude + p.attitude_rate * (target(world, p) - w.attitude), -1.0, 1.0)
     anchor = w.attitude_anchor + p.anchor_drift * (attitude - w.attitude_anchor)
     return Effects(workforce={"attitude": attitude, "attitude_anchor": anchor})
 
 
-def settle(world: World, p, tolerance: float = 1e-12) -> None:
+def settle(world: World, p: ParameterValues, tolerance: float = 1e-12) -> None:
     """Week 0: attitudes at the fixed point of the full target, with this week's visible
     success and the expected pressure on the overlooked (S1.7), so nothing jumps at the start."""
     w = world.workforce

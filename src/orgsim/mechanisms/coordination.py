@@ -41,6 +41,7 @@ import numpy as np
 from orgsim import departments as dep
 from orgsim.mechanisms import Effects
 from orgsim.mechanisms.trust import expected_trust
+from orgsim.parameter_types import ParameterValues
 from orgsim.state import ACTIVE, World
 
 #: Index of the marketing -> sales hand-off (leads) in ORDER_HANDOFFS; the rest carry orders.
@@ -55,7 +56,7 @@ def cooperation(world: World) -> np.ndarray:
     return sums / np.bincount(w.department, minlength=dep.N_DEPARTMENTS)
 
 
-def handoff_probabilities(trust: np.ndarray, coop: np.ndarray, p) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def handoff_probabilities(trust: np.ndarray, coop: np.ndarray, p: ParameterValues) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(p_fail, p_dup, p_sender), one entry per hand-off in ORDER_HANDOFFS; p_sender ≤ p_fail is the sender's part."""
     distrust = 1.0 - trust[RECEIVERS, SENDERS]
     p_sender = (p.handoff_base_failure + p.handoff_silo_failure * p.silo_strength
@@ -76,16 +77,16 @@ def capacity_load(attempts: np.ndarray, duplicates: np.ndarray, cost: float) -> 
     return np.minimum(cost * doubled / np.maximum(workload, 1.0), 1.0)
 
 
-def step(world: World, p, rng: np.random.Generator) -> Effects:
+def step(world: World, p: ParameterValues, rng: np.random.Generator) -> Effects:
     return _orders(world, p, rng, handoffs_matter=True)
 
 
-def off(world: World, p, rng: np.random.Generator) -> Effects:
+def off(world: World, p: ParameterValues, rng: np.random.Generator) -> Effects:
     """Coordination switched off: customers still order, but no hand-off fails, is done twice or is observed."""
     return _orders(world, p, rng, handoffs_matter=False)
 
 
-def _orders(world: World, p, rng: np.random.Generator, handoffs_matter: bool) -> Effects:
+def _orders(world: World, p: ParameterValues, rng: np.random.Generator, handoffs_matter: bool) -> Effects:
     m, f, week = world.market, world.firm, world.week
     trust = expected_trust(f.trust_positive, f.trust_negative)
     p_fail, p_dup, p_sender = handoff_probabilities(trust, cooperation(world), p)
@@ -115,7 +116,7 @@ def _orders(world: World, p, rng: np.random.Generator, handoffs_matter: bool) ->
     )
 
 
-def expected_load(trust: np.ndarray, coop: np.ndarray, p) -> np.ndarray:
+def expected_load(trust: np.ndarray, coop: np.ndarray, p: ParameterValues) -> np.ndarray:
     """Capacity load when every order hand-off carries one unit at the expected duplicate rate (leads are few)."""
     _, p_dup, _ = handoff_probabilities(trust, coop, p)
     attempts = np.ones(p_dup.size)

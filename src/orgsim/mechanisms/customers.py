@@ -43,18 +43,19 @@ from orgsim.mechanisms import Effects
 from orgsim.mechanisms.knowledge import segment_fit
 from orgsim.mechanisms.marketing_mix import intensities
 from orgsim.mechanisms.quality import contribution, order_quality
+from orgsim.parameter_types import ParameterValues
 from orgsim.state import ACTIVE, LOST, PROSPECT, Market, World
 
 POSITIVE, NEUTRAL, NEGATIVE = 1, 0, -1
 PROMOTER_SCORE, DETRACTOR_SCORE = 9, 6  # the standard NPS cut-offs
 
 
-def score(satisfaction: np.ndarray, p) -> np.ndarray:
+def score(satisfaction: np.ndarray, p: ParameterValues) -> np.ndarray:
     """Likelihood to recommend, 0-10."""
     return np.clip(np.rint(p.score_at_expectation + p.score_per_unit * satisfaction), 0, 10)
 
 
-def perception(satisfaction: np.ndarray, p) -> np.ndarray:
+def perception(satisfaction: np.ndarray, p: ParameterValues) -> np.ndarray:
     """+1 positive (promoter), 0 standard (passive), −1 negative (detractor) (S1.5)."""
     s = score(satisfaction, p)
     return (s >= PROMOTER_SCORE).astype(np.int8) - (s <= DETRACTOR_SCORE).astype(np.int8)
@@ -67,12 +68,12 @@ def net_promoter_score(perceived: np.ndarray) -> float:
     return 100.0 * float(np.count_nonzero(perceived == POSITIVE) - np.count_nonzero(perceived == NEGATIVE)) / perceived.size
 
 
-def order_value(world: World, p, customers: np.ndarray, quality: np.ndarray) -> np.ndarray:
+def order_value(world: World, p: ParameterValues, customers: np.ndarray, quality: np.ndarray) -> np.ndarray:
     fit = segment_fit(world.firm.code, world.firm.segment_needs)
     return p.quality_share * quality + (1.0 - p.quality_share) * fit[world.market.segment[customers]]
 
 
-def experience(world: World, p, customers: np.ndarray, quality: np.ndarray, failed: np.ndarray) -> np.ndarray:
+def experience(world: World, p: ParameterValues, customers: np.ndarray, quality: np.ndarray, failed: np.ndarray) -> np.ndarray:
     m = world.market
     return (order_value(world, p, customers, quality) - m.expectation[customers]
             - p.failure_penalty * failed - p.ad_annoyance * m.ad_fatigue[customers])
@@ -85,14 +86,14 @@ def promoter_ties(is_promoter: np.ndarray, strong_ties: sp.csr_matrix | None,
     ``None`` networks mean a complete network in which every tie is weak (the
     mean-field limit in which the model reduces to Bass).
     """
-    if weak_ties is None:
+    if weak_ties is None or strong_ties is None:  # both None together: a complete network (state.initial_market)
         n_promoters = np.count_nonzero(is_promoter)
         return np.full(is_promoter.size, n_promoters, dtype=np.float64) - is_promoter, np.zeros(is_promoter.size)
     promoters = is_promoter.astype(np.float64)
     return weak_ties @ promoters, strong_ties @ promoters
 
 
-def referral_probability(weak_count, strong_count, p) -> np.ndarray:
+def referral_probability(weak_count, strong_count, p: ParameterValues) -> np.ndarray:
     """1 − (1 − b_w)^j (1 − b_s)^k, as one exponential per prospect."""
     log_none = (weak_count * np.log1p(-min(p.referral_prob_weak, 1 - 1e-15))
                 + strong_count * np.log1p(-min(p.referral_prob_strong, 1 - 1e-15)))
@@ -113,12 +114,12 @@ def shitstorm_weeks_left(weeks_left: int, n_reviews: int, n_active: int, thresho
     return max(weeks_left - 1, 0)
 
 
-def churn_hazard(perceived: np.ndarray, shielded: np.ndarray, p) -> np.ndarray:
+def churn_hazard(perceived: np.ndarray, shielded: np.ndarray, p: ParameterValues) -> np.ndarray:
     """Weekly probability of leaving: by brand perception, plus for the shielded."""
     return np.where(perceived == NEGATIVE, p.churn_negative, p.churn_base) + p.shielded_churn * shielded
 
 
-def step(world: World, p, rng: np.random.Generator) -> Effects:
+def step(world: World, p: ParameterValues, rng: np.random.Generator) -> Effects:
     m, week = world.market, world.week
     status, satisfaction = m.status.copy(), m.satisfaction.copy()
     active = status == ACTIVE
@@ -179,7 +180,7 @@ def step(world: World, p, rng: np.random.Generator) -> Effects:
 CUSTOMER_HISTORY_WEEKS = 104
 
 
-def settle(world: World, p, p_order_failed: float, rng: np.random.Generator) -> None:
+def settle(world: World, p: ParameterValues, p_order_failed: float, rng: np.random.Generator) -> None:
     """Week 0: who is a customer, and how satisfied, as the model's own dynamics would hold it.
 
     The customer base's own history under the week-0 firm is simulated for

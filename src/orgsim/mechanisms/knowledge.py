@@ -52,6 +52,7 @@ import scipy.sparse as sp
 from orgsim import departments as dep
 from orgsim.mechanisms import Effects
 from orgsim.mechanisms.trust import expected_trust
+from orgsim.parameter_types import ParameterValues
 from orgsim.state import ACTIVE, World
 
 #: The beta-reputation prior mean: cross-department channels at this trust carry as much as inside ones.
@@ -66,7 +67,7 @@ def turbulence(core: np.ndarray, segment_needs: np.ndarray, rate: float, rng: np
     return core * sign, segment_needs * sign[None, :]
 
 
-def contact_learning(world: World, p, rng: np.random.Generator, segment_needs: np.ndarray):
+def contact_learning(world: World, p: ParameterValues, rng: np.random.Generator, segment_needs: np.ndarray):
     """(beliefs, first_hand, learns): what contact staff learn from the customers they meet."""
     w, m = world.workforce, world.market
     active_segments = m.segment[m.status == ACTIVE]
@@ -150,7 +151,7 @@ def learn_from_reality(actions, code, reality, rate, rng, teachers):
     return np.where(change, majority, code).astype(np.int8)
 
 
-def step(world: World, p, rng: np.random.Generator) -> Effects:
+def step(world: World, p: ParameterValues, rng: np.random.Generator) -> Effects:
     w, f = world.workforce, world.firm
     # The market drifts on its own counter-based random stream (seed, week): the same for every
     # configuration run with this seed, and nothing in the world is advanced by drawing it.

@@ -28,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from orgsim.mechanisms import Effects
+from orgsim.parameter_types import ParameterValues
 from orgsim.parameters import SPEND_UNIT_EUR
 from orgsim.state import PROSPECT, Market, World
 
@@ -44,7 +45,7 @@ def stationary_fatigue(exposure: np.ndarray, ad_intensity: float, gain: float, r
         return np.where(push > 0, push / (push + recovery), 0.0)
 
 
-def step(world: World, p, rng: np.random.Generator) -> Effects:
+def step(world: World, p: ParameterValues, rng: np.random.Generator) -> Effects:
     m = world.market
     ad_intensity, touch_intensity = intensities(p.marketing_budget, p.ad_share)
     fatigue = np.clip(
@@ -65,7 +66,7 @@ def step(world: World, p, rng: np.random.Generator) -> Effects:
     )
 
 
-def settle(m: Market, p) -> None:
+def settle(m: Market, p: ParameterValues) -> None:
     """Week 0: fatigue and promises at their stationary values under the week-0 mix."""
     if not p.enable_marketing_mix:
         return

@@ -26,6 +26,7 @@ import numpy as np
 
 from orgsim import departments as dep
 from orgsim.mechanisms import Effects
+from orgsim.parameter_types import ParameterValues
 from orgsim.state import QUALITY_SAMPLE_TEAMS, Workforce, World
 
 
@@ -48,7 +49,7 @@ def order_quality(contrib: np.ndarray, department: np.ndarray, n_orders: int, we
     return weakest_link_weight * team.min(axis=1) + (1 - weakest_link_weight) * team.mean(axis=1)
 
 
-def step(world: World, p, rng: np.random.Generator) -> Effects:
+def step(world: World, p: ParameterValues, rng: np.random.Generator) -> Effects:
     w = world.workforce
     alignment = w.alignment + p.alignment_rate * ((1.0 + w.attitude) / 2.0 - w.alignment)
     performance = w.capability * (1.0 - world.firm.capacity_load[w.department])
@@ -57,12 +58,12 @@ def step(world: World, p, rng: np.random.Generator) -> Effects:
     return Effects(workforce={"alignment": alignment, "performance": performance}, week={"order_quality": quality})
 
 
-def expected_quality(w: Workforce, p, rng: np.random.Generator) -> float:
+def expected_quality(w: Workforce, p: ParameterValues, rng: np.random.Generator) -> float:
     """Mean quality of a sample of QUALITY_SAMPLE_TEAMS random order teams (week 0)."""
     contrib = contribution(w.performance, w.engagement, w.alignment)
     return float(order_quality(contrib, w.department, QUALITY_SAMPLE_TEAMS, p.weakest_link_weight, rng).mean())
 
 
-def off(world: World, p, rng: np.random.Generator) -> Effects:
+def off(world: World, p: ParameterValues, rng: np.random.Generator) -> Effects:
     """Quality switched off: every order is served perfectly."""
     return Effects(week={"order_quality": np.ones(world.week.ordering.size)})

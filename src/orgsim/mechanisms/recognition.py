@@ -24,10 +24,11 @@ from __future__ import annotations
 import numpy as np
 
 from orgsim.mechanisms import Effects
+from orgsim.parameter_types import ParameterValues
 from orgsim.state import World
 
 
-def step(world: World, p, rng: np.random.Generator) -> Effects:
+def step(world: World, p: ParameterValues, rng: np.random.Generator) -> Effects:
     w = world.workforce
     recognised = rng.random(w.size) < p.recognition_rate
     target = (p.intrinsic_motivation + p.freedom + recognised) / 3.0

@@ -41,6 +41,7 @@ import numpy as np
 
 from orgsim import departments as dep
 from orgsim.mechanisms import Effects
+from orgsim.parameter_types import ParameterValues
 from orgsim.state import World
 
 SENDERS, RECEIVERS = dep.HANDOFF_SENDERS, dep.HANDOFF_RECEIVERS
@@ -65,7 +66,7 @@ def department_engagement(world: World) -> np.ndarray:
             / np.bincount(w.department, minlength=dep.N_DEPARTMENTS))
 
 
-def observation_chances(world: World, p) -> tuple[np.ndarray, np.ndarray]:
+def observation_chances(world: World, p: ParameterValues) -> tuple[np.ndarray, np.ndarray]:
     """(chance of an observation, chance it is positive) per ordered pair, (D, D).
 
     Meetings, hand-offs and marketing's behaviours are counted separately by
@@ -78,7 +79,7 @@ def observation_chances(world: World, p) -> tuple[np.ndarray, np.ndarray]:
     return meet, good
 
 
-def weekly_observations(world: World, p, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def weekly_observations(world: World, p: ParameterValues, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(positive, let-down, bad-meeting) observation counts (D, D) for one week; row observes column."""
     week = world.week
     attempts = week.handoff_attempts
@@ -101,7 +102,7 @@ def weekly_observations(world: World, p, rng: np.random.Generator) -> tuple[np.n
     return positive, negative, bad_meetings
 
 
-def step(world: World, p, rng: np.random.Generator) -> Effects:
+def step(world: World, p: ParameterValues, rng: np.random.Generator) -> Effects:
     f = world.firm
     positive, negative, bad_meetings = weekly_observations(world, p, rng)
     new_positive, new_negative = update(f.trust_positive, f.trust_negative, positive, negative,
@@ -109,7 +110,7 @@ def step(world: World, p, rng: np.random.Generator) -> Effects:
     return Effects(firm={"trust_positive": new_positive, "trust_negative": new_negative})
 
 
-def stationary_evidence(world: World, p, handoff_success: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def stationary_evidence(world: World, p: ParameterValues, handoff_success: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(P, N) that this week's expected observations would hold steady: E[r]/φ, (ω E[s] + E[m])/φ.
 
     ``handoff_success`` is, per hand-off, the probability that the sender did not drop it.

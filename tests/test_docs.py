@@ -53,3 +53,40 @@ def test_the_row_parser_sees_a_missing_or_misplaced_parameter():
     assert parameter_rows(moved)["silo_strength"][0] == "trust"
     with pytest.raises(AssertionError, match="listed twice"):
         parameter_rows(text.replace(row, row + "\n" + row))
+
+
+def test_orgsim_docs_outside_the_repository_is_a_clear_error(tmp_path, monkeypatch):
+    """An installed orgsim has no docs/model.md to rewrite: a UserError, not a write into site-packages."""
+    from orgsim.errors import UserError
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UserError, match="no such file"):
+        docs.main()
+    assert list(tmp_path.iterdir()) == []
+
+
+ROOT = docs.PARAMETER_TYPES.parents[2]
+CLAIM = re.compile(r"\bS(\d\.\d)[a-z]?\b")
+
+
+def test_every_claim_the_code_and_docs_cite_is_in_the_register_in_docs():
+    """The claims register (docs/claims.md) is in the repository and holds every claim ID that the
+    source, the parameter table and the documents cite; nothing points to a brief outside it."""
+    from orgsim.parameters import PARAMETERS
+
+    register = (ROOT / "docs" / "claims.md").read_text()
+    anchors = set(re.findall(r'<a id="(S\d\.\d)"></a>', register))
+    cited: dict[str, set[str]] = {}
+    documents = [path for path in ROOT.joinpath("docs").glob("*.md") if path.name != "claims.md"]
+    sources = [*ROOT.joinpath("src", "orgsim").rglob("*.py"), *documents, ROOT / "README.md"]
+    for path in sources:
+        text = path.read_text()
+        assert "MODEL_BRIEF" not in text and "model brief" not in text.lower(), f"{path} cites a brief"
+        for number in CLAIM.findall(text):
+            cited.setdefault(f"S{number}", set()).add(path.name)
+    for param in PARAMETERS:
+        for number in CLAIM.findall(param.claim):
+            cited.setdefault(f"S{number}", set()).add(f"parameter {param.name}")
+    missing = {claim: sorted(where) for claim, where in cited.items() if claim not in anchors}
+    assert not missing, f"cited but not in docs/claims.md: {missing}"
+    assert len(cited) >= 20

@@ -286,3 +286,32 @@ def test_writes_only_its_fields_and_does_not_mutate_the_world(world_and_params, 
         "week": {"ordering", "order_failed", "handoff_attempts", "handoff_failures", "handoff_sender_failures",
                  "duplicates", "leads", "lost_leads"},
         "firm": {"capacity_load"}}
+
+
+def test_no_orders_at_order_rate_zero_even_on_a_draw_of_zero(world_and_params):
+    world, p = world_and_params
+    week = coordination.step(world, p.replace(order_rate=0.0), ThresholdRng(0.0))["week"]
+    assert week["ordering"].size == 0 and week["handoff_attempts"][1:].tolist() == [0.0] * 4
+
+
+def test_capacity_load_of_a_single_hand_off():
+    """One lead, done twice: marketing sent one, sales received one (workload 1): sales loses cost · 1/1."""
+    load = coordination.capacity_load(np.array([1.0, 0, 0, 0, 0]), np.array([1.0, 0, 0, 0, 0]), 0.6)
+    expected = np.zeros(D)
+    expected[dep.SALES] = 0.6
+    np.testing.assert_allclose(load, expected, atol=1e-15)
+
+
+def test_week_zero_load_is_one_unit_per_order_hand_off_at_the_expected_duplicate_rate():
+    """p_dup = u (silo + 1 − T)/2 = 0.4 · 0.9 / 2 = 0.18 on every order hand-off, none on leads.
+    Workloads: sales sends 2, operations and service send and receive 1 each, controlling and R&D
+    receive 1; load = cost · 0.18 / workload."""
+    p = small_world(seed=10, **{**RATES, "duplicate_capacity_cost": 0.5})[1]
+    load = coordination.expected_load(np.full((D, D), 0.5), np.ones(D), p)
+    expected = np.zeros(D)
+    for name, workload in (("service", 2), ("rnd", 1), ("controlling", 1), ("operations", 2)):
+        expected[dep.INDEX[name]] = 0.5 * 0.18 / workload
+    np.testing.assert_allclose(load, expected, atol=1e-15)
+    everything = small_world(seed=10, **{**RATES, "duplicate_capacity_cost": 5.0, "duplicate_work_rate": 1.0,
+                                         "silo_strength": 1.0})[1]
+    assert coordination.expected_load(np.zeros((D, D)), np.ones(D), everything)[dep.INDEX["rnd"]] == 1.0

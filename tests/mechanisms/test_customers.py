@@ -293,3 +293,315 @@ def test_writes_only_its_fields_and_does_not_mutate_the_world(world_and_params):
     assert {k: set(v) for k, v in effects.items()} == {
         "market": {"status", "satisfaction", "shitstorm_weeks_left"}, "firm": {"success"},
         "week": {"new_customers", "referrals", "negative_reviews", "churned"}}
+
+
+# ------------------------------------------------------------------ week 0: the customer base's own history
+class ChoosingRng(ThresholdRng):
+    """ThresholdRng that also chooses: the first ``size`` candidates."""
+
+    def choice(self, a, size=None, replace=True):
+        return np.asarray(a)[:size]
+
+
+HISTORY = {**SETTINGS, "satisfaction_memory": 0.01, "order_rate": 0.5, "weakest_link_weight": 0.4,
+           "marketing_budget": 20_000.0, "ad_share": 0.5, "touchpoint_reach": 0.1}  # touch chance 0.1
+
+
+def history_world(**overrides):
+    world, p = small_world(seed=13, **{**HISTORY, **overrides})
+    m, w = world.market, world.workforce
+    draw = np.random.default_rng(8)
+    m.status = np.where(np.arange(m.size) < 10, ACTIVE, PROSPECT).astype(np.int8)
+    m.expectation_base = draw.uniform(0.2, 0.5, m.size)
+    m.promise = draw.uniform(0, 0.2, m.size)
+    m.ad_fatigue = draw.uniform(0, 0.4, m.size)
+    m.shield_threshold = np.full(m.size, 0.5)
+    w.performance, w.engagement, w.alignment = (draw.uniform(0.2, 1.0, w.size) for _ in range(3))
+    world.firm.code = draw.integers(-1, 2, world.firm.code.size).astype(np.int8)
+    return world, p
+
+
+def history_by_hand(world, u, p_order_failed, quality=True, touches=True):
+    """Satisfaction after CUSTOMER_HISTORY_WEEKS weeks in which every draw is u < order rate: every active
+    customer orders every week, from the same team (member floor(u · size) of each department)."""
+    m, w, f = world.market, world.workforce, world.firm
+    contrib = np.cbrt(w.performance * w.engagement * w.alignment)
+    sizes = np.bincount(w.department)
+    team = contrib[np.concatenate([[0], np.cumsum(sizes)[:-1]]) + np.floor(u * sizes).astype(int)]
+    q = 0.4 * team.min() + 0.6 * team.mean() if quality else 1.0
+    fit = np.mean(f.code[None, :] == f.segment_needs[m.segment], axis=1)
+    x = (0.6 * q + 0.4 * fit - m.expectation_base - m.promise - 0.5 * (p_order_failed > u)
+         - 0.2 * m.ad_fatigue)
+    s = np.zeros(m.size)
+    for _ in range(104):
+        s = s + 0.01 * (x - s)
+        if touches and u < 0.1:
+            s = s + 0.01 * 0.15
+    return np.where(m.status == ACTIVE, s, 0.0)
+
+
+@pytest.mark.parametrize(("u", "p_order_failed"), [(0.05, 0.2), (0.05, 0.01), (0.3, 0.2)])
+def test_week_zero_satisfaction_is_the_history_of_orders_failures_and_touchpoints(u, p_order_failed):
+    world, p = history_world()
+    status = world.market.status.copy()
+    customers.settle(world, p, p_order_failed, ChoosingRng(u))
+    m = world.market
+    assert customers.CUSTOMER_HISTORY_WEEKS == 104
+    np.testing.assert_allclose(m.satisfaction, history_by_hand(world, u, p_order_failed), atol=1e-12)
+    assert np.array_equal(m.status, status)  # no churn: nobody leaves, nobody joins
+    expected = customers.net_promoter_score(customers.perception(m.satisfaction[status == ACTIVE], p)) / 100
+    assert world.firm.success == expected
+
+
+def test_week_zero_history_without_quality_or_marketing_serves_perfectly_and_touches_nobody():
+    world, p = history_world()
+    p = p.replace(enable_quality=False, enable_marketing_mix=False)
+    customers.settle(world, p, 0.2, ChoosingRng(0.05))
+    np.testing.assert_allclose(world.market.satisfaction,
+                               history_by_hand(world, 0.05, 0.2, quality=False, touches=False), atol=1e-12)
+
+
+def test_week_zero_history_nobody_orders_above_the_order_rate():
+    world, p = history_world()
+    customers.settle(world, p, 0.2, ChoosingRng(0.6))  # order rate 0.5 < 0.6; touches 0.1 < 0.6
+    assert (world.market.satisfaction == 0).all() and world.firm.success == 0.0
+
+
+def test_week_zero_history_replaces_each_leaver_by_a_prospect_at_expectation():
+    """Everyone active leaves every week (hazard 0.5 > u) and as many prospects join: the first ten
+    customers and the next ten take turns; after an even number of weeks the first ten are the
+    customers again, just joined, exactly at expectation. Nobody is lost at week 0."""
+    world, p = history_world(enable_churn=True, churn_base=0.5, churn_negative=0.5, shielded_churn=0.0,
+                             score_at_expectation=9.0)
+    customers.settle(world, p, 0.0, ChoosingRng(0.05))
+    m = world.market
+    assert np.flatnonzero(m.status == ACTIVE).tolist() == list(range(10))
+    assert (m.status != LOST).all() and (m.satisfaction == 0).all()
+    assert world.firm.success == 1.0  # at expectation the score is 9: promoters
+
+
+def test_week_zero_history_keeps_customers_below_their_hazard():
+    world, p = history_world(enable_churn=True, churn_base=0.01, churn_negative=0.04, shielded_churn=0.0)
+    customers.settle(world, p, 0.2, ChoosingRng(0.05))
+    np.testing.assert_allclose(world.market.satisfaction, history_by_hand(world, 0.05, 0.2), atol=1e-12)
+
+
+def test_week_zero_without_experience_everyone_is_at_expectation():
+    world, p = history_world(score_at_expectation=9.0)
+    status = world.market.status.copy()
+    world.market.satisfaction = np.full(world.market.size, 0.5)
+    customers.settle(world, p.replace(enable_experience=False), 0.2, ChoosingRng(0.05))
+    assert (world.market.satisfaction == 0).all() and np.array_equal(world.market.status, status)
+    assert world.firm.success == 1.0
+    world.market.status[:] = PROSPECT
+    customers.settle(world, p.replace(enable_experience=False), 0.2, ChoosingRng(0.05))
+    assert world.firm.success == 0.0
+
+
+# ------------------------------------------------------------------ every event its own draw; chance 0 never
+class CyclingRng(ChoosingRng):
+    """Uniform draws that differ from one event to the next: ``values`` repeated to the shape asked for."""
+
+    def __init__(self, values):
+        super().__init__(float(values[0]))
+        self.values = np.asarray(values, dtype=float)
+
+    def random(self, size=None):
+        return self.values[0] if size is None else np.resize(self.values, size)
+
+
+ALTERNATING = CyclingRng([0.1, 0.9])  # events of chance 0.5 happen to every other customer
+EVERY_OTHER = np.arange(300) % 2 == 0
+
+
+def test_each_active_customer_is_touched_and_leaves_by_their_own_draw(world_and_params):
+    world, p = world_and_params
+    m = world.market
+    active = m.status == ACTIVE
+    p = p.replace(enable_churn=True, churn_base=0.5, churn_negative=0.5, shielded_churn=0.0)
+    world.week.touch_intensity = 5.0  # chance 0.1 · 5 = 0.5
+    touched = customers.step(world, p, ALTERNATING)
+    world.week.touch_intensity = 0.0
+    untouched = customers.step(world, p, ALTERNATING)
+    bonus = touched["market"]["satisfaction"] - untouched["market"]["satisfaction"]
+    np.testing.assert_allclose(bonus, np.where(active & EVERY_OTHER, 0.3 * 0.15, 0.0), atol=1e-15)
+    assert np.array_equal(touched["market"]["status"] == LOST, (m.status == LOST) | (active & EVERY_OTHER))
+
+
+def test_each_prospect_is_referred_by_their_own_draw(world_and_params):
+    world, p = world_and_params
+    m = world.market
+    m.strong_ties = m.weak_ties = None  # complete network: j = all active promoters
+    p = p.replace(enable_referrals=True, customer_network="complete", enable_experience=False)
+    m.satisfaction = np.where(m.status == ACTIVE, 0.3, 0.0)  # every active customer a promoter
+    j = np.count_nonzero(m.status == ACTIVE)
+    p = p.replace(referral_prob_weak=1 - 0.5 ** (1 / j))  # chance 1 − (1 − b)^j = 0.5
+    effects = customers.step(world, p, ALTERNATING)
+    prospects = np.flatnonzero(m.status == PROSPECT)
+    referred = prospects[::2]  # draws 0.1, 0.9, 0.1, ... over the prospects
+    assert np.flatnonzero((m.status == PROSPECT) & (effects["market"]["status"] == ACTIVE)).tolist() == \
+        referred.tolist()
+    assert effects["week"]["referrals"] == effects["week"]["new_customers"] == referred.size
+
+
+def test_each_interested_prospect_reads_reviews_and_converts_by_their_own_draw(world_and_params):
+    world, p = leads_world(world_and_params)
+    m = world.market
+    p = p.replace(review_prob=1.0, shitstorm_threshold=1.0, enable_experience=False)  # reviews, no storm
+    detractors = np.count_nonzero((m.status == ACTIVE) & (customers.perception(m.satisfaction, p) == -1))
+    reach = np.log(2) * np.count_nonzero(m.status == PROSPECT) / detractors  # chance to read one: 0.5
+    effects = customers.step(world, p.replace(review_reach=reach), ALTERNATING)
+    assert effects["week"]["negative_reviews"] == detractors > 0
+    converted = np.flatnonzero((m.status == PROSPECT) & (effects["market"]["status"] == ACTIVE))
+    assert converted.tolist() == world.week.leads[1::2].tolist()  # the even ones read a review
+    m.shitstorm_weeks_left = 3
+    storm = customers.step(world, p.replace(review_prob=0.0, shitstorm_penalty=0.5), ALTERNATING)
+    converted = np.flatnonzero((m.status == PROSPECT) & (storm["market"]["status"] == ACTIVE))
+    assert converted.tolist() == world.week.leads[::2].tolist()  # keeps 0.5: draws 0.1 convert
+
+
+def test_events_of_chance_zero_never_happen_even_on_a_draw_of_zero(world_and_params):
+    world, p = leads_world(world_and_params)
+    m = world.market
+    p = p.replace(touchpoint_reach=0.0, enable_referrals=True, referral_prob_weak=0.0, referral_prob_strong=0.0,
+                  enable_churn=True, churn_base=0.0, churn_negative=0.0, shielded_churn=0.0,
+                  shitstorm_penalty=1.0)
+    m.shitstorm_weeks_left = 3
+    world.week.touch_intensity = 5.0
+    untouched = m.satisfaction.copy()
+    effects = customers.step(world, p, ThresholdRng(0.0))
+    ordered = np.zeros(m.size, dtype=bool)
+    ordered[world.week.ordering] = True
+    np.testing.assert_array_equal(effects["market"]["satisfaction"][~ordered], untouched[~ordered])  # no touch
+    assert np.array_equal(effects["market"]["status"], m.status)  # nobody referred, converted or leaving
+    assert effects["week"]["new_customers"] == effects["week"]["churned"] == 0
+
+
+def test_leads_convert_when_referrals_are_on_but_nobody_refers(world_and_params):
+    world, p = leads_world(world_and_params)
+    world.market.satisfaction[:] = -0.5  # no promoters
+    effects = customers.step(world, p.replace(enable_referrals=True, enable_experience=False), ThresholdRng(0.5))
+    assert effects["week"]["new_customers"] == 20 and effects["week"]["referrals"] == 0
+
+
+def test_referrals_travel_only_along_the_customer_network(world_and_params):
+    world, p = world_and_params
+    m = world.market
+    assert m.weak_ties is not None and m.strong_ties is not None  # the clustered network of small_world
+    p = p.replace(enable_referrals=True, enable_experience=False, referral_prob_weak=0.3, referral_prob_strong=0.5)
+    active = np.flatnonzero(m.status == ACTIVE)
+    m.satisfaction = np.zeros(m.size)  # passives ...
+    m.satisfaction[active[:3]] = 0.3  # ... but three promoters
+    promoters = np.zeros(m.size)
+    promoters[active[:3]] = 1.0
+    tied = (m.weak_ties @ promoters + m.strong_ties @ promoters) > 0  # chance ≥ 0.3 > 0.2, else 0
+    prospects = m.status == PROSPECT
+    assert 0 < np.count_nonzero(tied & prospects) < np.count_nonzero(prospects)
+    status = customers.step(world, p, ThresholdRng(0.2))["market"]["status"]
+    assert np.array_equal(prospects & (status == ACTIVE), prospects & tied)
+
+
+def test_reviews_come_from_active_detractors_only(world_and_params):
+    world, p = world_and_params
+    m = world.market
+    active = np.flatnonzero(m.status == ACTIVE)
+    m.satisfaction = np.full(m.size, -0.5)  # detractors everywhere ...
+    m.satisfaction[active[5:]] = 0.3  # ... but among the active only five
+    effects = customers.step(world, p.replace(enable_experience=False, review_prob=0.4), just_below(0.4))
+    assert effects["week"]["negative_reviews"] == 5
+
+
+def test_switched_off_parts_count_nothing(world_and_params):
+    world, p = world_and_params
+    m = world.market
+    m.shitstorm_weeks_left = 3
+    m.satisfaction[:] = -0.5  # detractors who would review and leave
+    quiet = customers.step(world, p.replace(enable_reviews=False, review_prob=1.0, enable_churn=False),
+                           ThresholdRng(0.0))
+    assert quiet["week"]["negative_reviews"] == 0 and quiet["week"]["churned"] == 0
+    assert quiet["market"]["shitstorm_weeks_left"] == 3  # reviews off: the storm neither grows nor counts down
+    m.status[m.status == PROSPECT] = LOST  # no prospects: nobody to win
+    world.week.leads = np.zeros(0, dtype=np.int64)
+    none = customers.step(world, p.replace(enable_referrals=True), ThresholdRng(0.0))["week"]
+    assert none["new_customers"] == 0 and none["referrals"] == 0
+
+
+def test_one_active_customer_can_start_a_shitstorm():
+    assert customers.shitstorm_weeks_left(0, 1, 1, 0.5, 4) == 4
+
+
+def test_a_certain_referral_is_certain_and_no_tie_is_no_referral():
+    p = small_world(seed=13, referral_prob_weak=1.0, referral_prob_strong=1.0)[1]
+    chance = customers.referral_probability(np.array([0.0, 2.0, 0.0]), np.array([0.0, 0.0, 1.0]), p)
+    assert chance[0] == 0.0 and chance[1] == pytest.approx(1.0) and chance[2] == pytest.approx(1.0)
+
+
+def test_week_zero_history_events_of_chance_zero_never_happen_even_on_a_draw_of_zero():
+    """Every draw 0: everyone orders (rate 0.5), but no order fails (chance 0), nobody is touched (reach 0)
+    and nobody leaves (hazard 0)."""
+    world, p = history_world(enable_churn=True, churn_base=0.0, churn_negative=0.0, shielded_churn=0.0,
+                             touchpoint_reach=0.0)
+    status = world.market.status.copy()
+    customers.settle(world, p, 0.0, ChoosingRng(0.0))
+    np.testing.assert_allclose(world.market.satisfaction, history_by_hand(world, 0.0, 0.0, touches=False),
+                               atol=1e-12)
+    assert np.array_equal(world.market.status, status)
+    world, p = history_world(order_rate=0.0)
+    customers.settle(world, p, 0.0, ChoosingRng(0.0))
+    np.testing.assert_allclose(world.market.satisfaction[world.market.status == ACTIVE], 0.01 * 0.15 * 104,
+                               rtol=1e-12)  # touches only
+
+
+def test_week_zero_history_each_order_fails_and_each_customer_is_touched_by_their_own_draw():
+    """Draws 0.1, 0.9, ...: every other active customer orders (rate 0.5) and is touched (chance 0.5);
+    of those orders every other one fails (chance 0.5)."""
+    world, p = history_world(enable_quality=False, touchpoint_reach=0.25)  # touch chance 0.25 · 2 = 0.5
+    m, f = world.market, world.firm
+    customers.settle(world, p, 0.5, CyclingRng([0.1, 0.9]))
+    active = np.flatnonzero(m.status == ACTIVE)
+    fit = np.mean(f.code[None, :] == f.segment_needs[m.segment], axis=1)
+    expected = np.zeros(m.size)
+    for k, i in enumerate(active):
+        orders, failed, touched = k % 2 == 0, k % 4 == 0, k % 2 == 0
+        x = 0.6 + 0.4 * fit[i] - m.expectation_base[i] - m.promise[i] - 0.5 * failed - 0.2 * m.ad_fatigue[i]
+        s = 0.0
+        for _ in range(104):
+            s = s + 0.01 * (x - s) * orders + 0.01 * 0.15 * touched
+        expected[i] = s
+    np.testing.assert_allclose(m.satisfaction, expected, atol=1e-12)
+
+
+def test_week_zero_history_leavers_are_replaced_by_prospects(monkeypatch):
+    """One week of history, every other active customer leaves (hazard 0.5, draws 0.1, 0.9, ...): as many
+    prospects join, the first ones (ChoosingRng), at expectation."""
+    monkeypatch.setattr(customers, "CUSTOMER_HISTORY_WEEKS", 1)
+    world, p = history_world(enable_churn=True, churn_base=0.5, churn_negative=0.5, shielded_churn=0.0)
+    customers.settle(world, p, 0.0, CyclingRng([0.1, 0.9]))
+    assert np.flatnonzero(world.market.status == ACTIVE).tolist() == [1, 3, 5, 7, 9, 10, 11, 12, 13, 14]
+    assert (world.market.satisfaction[10:15] == 0).all()
+
+
+def test_week_zero_history_detractors_leave_at_their_own_hazard(monkeypatch):
+    monkeypatch.setattr(customers, "CUSTOMER_HISTORY_WEEKS", 1)
+    world, p = history_world(enable_churn=True, churn_base=0.0, churn_negative=0.9, shielded_churn=0.0,
+                             satisfaction_memory=1.0)
+    world.market.expectation_base[:5] = 3.0  # the first five are let down by their first order: detractors
+    world.market.expectation_base[5:] = -1.0  # the other five delighted
+    customers.settle(world, p, 0.0, ChoosingRng(0.3))  # everyone orders; only the detractors leave
+    assert np.flatnonzero(world.market.status == ACTIVE).tolist() == [5, 6, 7, 8, 9, 10, 11, 12, 13, 14]
+
+
+def test_week_zero_history_keeps_the_number_of_customers():
+    """Every active customer leaves every week and is replaced by a distinct prospect (no one joins twice)."""
+    world, p = history_world(enable_churn=True, churn_base=1.0, churn_negative=1.0)
+    world.market.status = np.where(np.arange(world.market.size) < 100, ACTIVE, PROSPECT).astype(np.int8)
+    customers.settle(world, p, 0.1, np.random.default_rng(0))
+    assert np.count_nonzero(world.market.status == ACTIVE) == 100
+
+
+def test_no_referral_of_chance_zero_even_on_a_draw_of_zero(world_and_params):
+    world, p = world_and_params
+    p = p.replace(enable_referrals=True, referral_prob_weak=0.0, referral_prob_strong=0.0)
+    world.market.satisfaction[:] = 0.3  # promoters everywhere, but their word carries no weight
+    week = customers.step(world, p, ThresholdRng(0.0))["week"]
+    assert week["referrals"] == week["new_customers"] == 0

@@ -388,3 +388,143 @@ def test_step_leaves_the_markets_random_stream_alone():
     first = knowledge.step(world, p, np.random.default_rng(0))["firm"]["core_needs"]
     again = knowledge.step(world, p, np.random.default_rng(0))["firm"]["core_needs"]
     assert np.array_equal(first, again)
+
+
+# ------------------------------------------------------------------ every event its own draw; chance 0 never
+class CyclingRng(ThresholdRng):
+    """Uniform draws that differ from one event to the next: ``values`` repeated to the shape asked for.
+    Events drawn one by one must follow the pattern; one draw shared by all would not."""
+
+    def __init__(self, values):
+        super().__init__(float(values[0]))
+        self.values = np.asarray(values, dtype=float)
+
+    def random(self, size=None):
+        return self.values[0] if size is None else np.resize(self.values, size)
+
+
+ALTERNATING = CyclingRng([0.1, 0.9])
+
+
+def test_turbulence_of_chance_zero_never_flips_even_on_a_draw_of_zero_and_keeps_int8():
+    core = np.array([1, -1, 1, 1], dtype=np.int8)
+    segments = np.vstack([core, -core]).astype(np.int8)
+    new_core, new_segments = knowledge.turbulence(core, segments, 0.0, ThresholdRng(0.0))
+    assert np.array_equal(new_core, core) and np.array_equal(new_segments, segments)
+    flipped_core, flipped_segments = knowledge.turbulence(core, segments, 0.5, ALTERNATING)
+    assert flipped_core.tolist() == [-1, -1, -1, 1] and flipped_segments[1].tolist() == [1, 1, 1, -1]
+    assert flipped_core.dtype == np.int8 and flipped_segments.dtype == np.int8
+
+
+def test_each_contact_meets_their_own_customer_and_learns_each_need_by_its_own_draw():
+    world, p = quiet_world(contact_learning_rate=1.0)
+    w, m, f = world.workforce, world.market, world.firm
+    m.status[:] = ACTIVE
+    m.segment = np.arange(m.size) % 4
+    alternating = np.where(np.arange(M) % 2 == 0, -1, 1)
+    f.segment_needs = np.array([-np.ones(M), alternating, -alternating, np.ones(M)], dtype=np.int8)  # distinct
+    beliefs, first_hand, learns = knowledge.contact_learning(world, p, np.random.default_rng(4), f.segment_needs)
+    contacts = np.flatnonzero(w.is_customer_contact)
+    assert contacts.size >= 8 and beliefs.dtype == np.int8
+    met = [int(np.flatnonzero((f.segment_needs == beliefs[i]).all(axis=1))[0]) for i in contacts]
+    assert len(set(met)) > 1  # each contact met a customer of their own
+    w.engagement[:] = 0.5  # chance 0.5 per need
+    _, _, learns = knowledge.contact_learning(world, p, ALTERNATING, f.segment_needs)
+    assert np.array_equal(learns[contacts], np.resize([True, False], (contacts.size, M)))
+
+
+def test_without_active_customers_contact_staff_meet_any_customer():
+    world, p = quiet_world(contact_learning_rate=1.0)
+    w, m, f = world.workforce, world.market, world.firm
+    m.status[:] = 0  # prospects only
+    m.segment[:] = 2
+    beliefs, _, _ = knowledge.contact_learning(world, p, ThresholdRng(0.5), f.segment_needs)
+    assert (beliefs[w.is_customer_contact] == f.segment_needs[2]).all()
+
+
+def test_each_insight_goes_stale_by_its_own_draw():
+    world, p = quiet_world(insight_forgetting=0.5)
+    w = world.workforce
+    w.beliefs[:] = 1
+    w.insight[:] = True
+    insight = knowledge.step(world, p, ALTERNATING)["workforce"]["insight"]
+    assert np.array_equal(insight, np.resize([False, True], insight.shape))  # draws 0.1 < 0.5: stale
+
+
+def test_no_diffusion_of_chance_zero_even_on_a_draw_of_zero():
+    weights = [[0, 5.0], [0, 0]]
+    adopted, _, adopt = run_diffusion([[0], [1]], [[False], [True]], [[False], [True]], [False, False],
+                                      weights, 0.0, ThresholdRng(0.0))
+    assert not adopt.any() and adopted[0, 0] == 0 and adopted.dtype == np.int8
+
+
+def test_each_belief_is_adopted_by_its_own_draw():
+    n = 4
+    weights = np.zeros((n, n))
+    weights[:, 0] = 50.0  # everyone hears employee 0's first-hand evidence loud: chance 0.5 (1 − e^{−50})
+    weights[0, 0] = 0.0
+    beliefs = np.zeros((n, 2), dtype=np.int8)
+    beliefs[0] = 1
+    first_hand = np.zeros((n, 2), dtype=bool)
+    first_hand[0] = True
+    adopted, _, adopt = run_diffusion(beliefs, first_hand, first_hand, [False] * n, weights, 0.5, ALTERNATING)
+    draws = np.resize([0.1, 0.9], (n, 2))
+    assert np.array_equal(adopt[1:], draws[1:] < 0.5)
+    assert adopted.dtype == np.int8
+
+
+def test_each_belief_is_socialised_by_its_own_draw():
+    beliefs = np.full((3, 4), -1, dtype=np.int8)
+    code = np.ones(4, dtype=np.int8)
+    new, moved = knowledge.socialisation(beliefs, code, 0.5, ALTERNATING)
+    assert np.array_equal(moved, np.resize([True, False], (3, 4)))
+    none, moved = knowledge.socialisation(beliefs, code, 0.0, ThresholdRng(0.0))
+    assert not moved.any() and np.array_equal(none, beliefs)
+
+
+def test_code_learning_at_exactly_the_chance_does_not_happen():
+    """An event of chance c happens iff the draw is below c: a draw of exactly c is no event."""
+    beliefs = np.array([[1], [1]], dtype=np.int8)
+    insight = np.ones((2, 1), dtype=bool)
+    code = np.array([-1], dtype=np.int8)
+    # vote 2, quorum 4: chance 0.5 · min(1, 2/4) = 0.25
+    kept = knowledge.learn_from_insight(beliefs, insight, code, 0.5, 4.0, ThresholdRng(0.25), np.ones(2, bool))
+    assert kept.tolist() == [-1]
+    assert knowledge.learn_from_insight(beliefs, insight, code, 0.0, 4.0, ThresholdRng(0.0),
+                                        np.ones(2, bool)).tolist() == [-1]
+
+
+def test_march_actions_are_beliefs_or_a_fair_coin_of_int8():
+    beliefs = np.array([[1, 0, -1, 0], [0, 0, 1, -1]], dtype=np.int8)
+    heads = knowledge.act(beliefs, ThresholdRng(0.3))  # draw below 0.5: -1
+    tails = knowledge.act(beliefs, ThresholdRng(0.7))
+    assert heads.tolist() == [[1, -1, -1, -1], [-1, -1, 1, -1]]
+    assert tails.tolist() == [[1, 1, -1, 1], [1, 1, 1, -1]]
+    assert knowledge.act(beliefs, ThresholdRng(0.5)).tolist() == tails.tolist()  # exactly 0.5: not below
+    assert heads.dtype == np.int8 and tails.dtype == np.int8
+    mixed = knowledge.act(np.zeros((1, 4), dtype=np.int8), ALTERNATING)
+    assert mixed.tolist() == [[-1, 1, -1, 1]]  # one coin per belief
+
+
+def test_march_group_is_strictly_better_than_the_code_and_draws_per_dimension():
+    reality = np.ones(4, dtype=np.int8)
+    code = np.array([1, 1, -1, -1], dtype=np.int8)  # score 0
+    actions = np.array([[1, 1, 1, -1], [1, -1, 1, -1]], dtype=np.int8)  # scores 2 (better) and 0 (a tie)
+    everyone = np.ones(2, dtype=bool)
+    new = knowledge.learn_from_reality(actions, code, reality, 1.0, ThresholdRng(0.0), everyone)
+    assert new.tolist() == [1, 1, 1, -1] and new.dtype == np.int8  # only the first one's actions count
+    # margin 1 everywhere: chance 1 − (1 − 0.5)^1 = 0.5; a draw of exactly 0.5 is no event
+    assert knowledge.learn_from_reality(actions, code, reality, 0.5, ThresholdRng(0.5), everyone).tolist() \
+        == code.tolist()
+    changed = knowledge.learn_from_reality(actions, np.array([-1, -1, -1, 1], dtype=np.int8), reality, 0.5,
+                                           ALTERNATING, everyone)
+    assert changed.tolist() == [1, -1, 1, 1]  # dimensions 0 and 2 drew 0.1, 1 and 3 drew 0.9
+
+
+def test_step_keeps_beliefs_needs_and_code_int8_in_either_code_rule():
+    for rule in ("customer_insight", "reality"):
+        world, p = small_world(seed=8, market_turbulence=0.3, code_evidence=rule)
+        effects = knowledge.step(world, p, np.random.default_rng(0))
+        for value in (effects["workforce"]["beliefs"], effects["firm"]["core_needs"],
+                      effects["firm"]["segment_needs"], effects["firm"]["code"]):
+            assert value.dtype == np.int8, rule

@@ -136,3 +136,37 @@ def test_writes_only_its_fields_and_does_not_mutate_the_world(world_and_params):
     assert_same_world(world, before)
     assert {k: set(v) for k, v in effects.items()} == {
         "market": {"ad_fatigue", "promise"}, "week": {"touch_intensity", "spend", "leads"}}
+
+
+def test_a_customer_exactly_at_the_threshold_is_not_shielded(world_and_params):
+    """Shielded iff f > θ: at f = θ the customer still hears the promise and can become a lead."""
+    world, p = world_and_params
+    p = p.replace(ad_fatigue_gain=0.0, ad_fatigue_recovery=0.0, ad_conversion=1.0)  # fatigue stays put
+    m = world.market
+    m.status[:] = PROSPECT
+    m.ad_exposure = np.ones(m.size)
+    m.ad_fatigue = np.full(m.size, 0.4)
+    m.shield_threshold = np.where(np.arange(m.size) % 2 == 0, 0.4, 0.39)  # even: at it; odd: above it
+    m.promise = np.zeros(m.size)
+    effects = marketing_mix.step(world, p, ThresholdRng(0.5))  # chance min(1, 1.5 · 0.6) = 0.9 > 0.5
+    even = np.arange(m.size) % 2 == 0
+    assert np.array_equal(effects["week"]["leads"], np.flatnonzero(even))
+    assert (effects["market"]["promise"][even] == 0.2 * 1.5 * 0.75).all()
+    assert (effects["market"]["promise"][~even] == 0.0).all()
+
+
+def test_no_leads_of_chance_zero_even_on_a_draw_of_zero(world_and_params):
+    world, p = world_and_params
+    world.market.status[:] = PROSPECT
+    assert marketing_mix.step(world, p.replace(ad_conversion=0.0), ThresholdRng(0.0))["week"]["leads"].size == 0
+    m = world.market
+    m.ad_fatigue = np.ones(m.size)  # everyone shielded (thresholds below 0.8): chance 0
+    assert marketing_mix.step(world, p, ThresholdRng(0.0))["week"]["leads"].size == 0
+
+
+def test_week_zero_fatigue_without_advertising_is_zero():
+    exposure = np.array([0.0, 1.0, 2.0])
+    assert marketing_mix.stationary_fatigue(exposure, 0.0, 0.1, 0.05).tolist() == [0.0, 0.0, 0.0]
+    assert marketing_mix.stationary_fatigue(exposure, 1.5, 0.1, 0.0).tolist() == [0.0, 1.0, 1.0]
+    np.testing.assert_allclose(marketing_mix.stationary_fatigue(exposure, 1.5, 0.1, 0.05),
+                               [0.0, 0.15 / 0.2, 0.3 / 0.35], rtol=1e-15)

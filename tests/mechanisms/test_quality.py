@@ -138,3 +138,30 @@ def test_writes_only_its_fields_and_does_not_mutate_the_world(world_and_params):
     assert_same_world(world, before)
     assert {k: set(v) for k, v in effects.items()} == {"workforce": {"alignment", "performance"},
                                                        "week": {"order_quality"}}
+
+
+class CyclingRng(ThresholdRng):
+    """Uniform draws that differ from one draw to the next: ``values`` repeated to the shape asked for."""
+
+    def __init__(self, values):
+        super().__init__(float(values[0]))
+        self.values = np.asarray(values, dtype=float)
+
+    def random(self, size=None):
+        return self.values[0] if size is None else np.resize(self.values, size)
+
+
+def test_each_order_is_rated_by_its_own_team(world_and_params):
+    """Draws 0, 0.999, 0, ... (7 departments a row): order 1 gets the first, 2 the last member alternately."""
+    world, p = world_and_params
+    w = world.workforce
+    _, _, contribution = by_hand(world)
+    members = [np.flatnonzero(w.department == d) for d in range(D)]
+    draws = np.resize([0.0, 0.999], (25, D))
+    expected = []
+    for row in draws:
+        team = contribution[[m[0] if u == 0 else m[-1] for m, u in zip(members, row, strict=True)]]
+        expected.append(0.3 * team.min() + 0.7 * team.mean())
+    order_quality = quality.step(world, p, CyclingRng([0.0, 0.999]))["week"]["order_quality"]
+    np.testing.assert_allclose(order_quality, expected, atol=1e-15)
+    assert abs(expected[0] - expected[1]) > 1e-3

@@ -224,3 +224,89 @@ def test_writes_only_its_fields_and_does_not_mutate_the_world():
     effects = trust.step(world, p, np.random.default_rng(0))
     assert_same_world(world, before)
     assert {k: set(v) for k, v in effects.items()} == {"firm": {"trust_positive", "trust_negative"}}
+
+
+# ------------------------------------------------------------------ every event its own draw; chance 0 never
+class CyclingRng(ThresholdRng):
+    """Uniform draws that differ from one event to the next: ``values`` repeated to the shape asked for."""
+
+    def __init__(self, values):
+        super().__init__(float(values[0]))
+        self.values = np.asarray(values, dtype=float)
+
+    def random(self, size=None):
+        return self.values[0] if size is None else np.resize(self.values, size)
+
+
+def test_events_of_chance_zero_never_happen_even_on_a_draw_of_zero():
+    """Full silo (no meetings, no one meets themselves), no behaviour shown, every hand-off dropped by its
+    sender: with every draw exactly 0 only the let-downs are observed."""
+    world, p = make_world(silo_strength=1.0, marketing_advocacy=0.0, marketing_support=0.0,
+                          marketing_buffering=0.0)
+    world.week.handoff_attempts = np.full(H, 4.0)
+    world.week.handoff_sender_failures = np.full(H, 4.0)
+    positive, negative, bad = trust.weekly_observations(world, p, ThresholdRng(0.0))
+    expected = np.zeros((D, D))
+    for s, r in dep.ORDER_HANDOFFS:
+        expected[r, s] += 1
+    expected[SM] += 3
+    assert (positive == 0).all() and (bad == 0).all()
+    np.testing.assert_array_equal(negative, expected)
+    # open doors, but the observed departments disengaged: every meeting goes badly
+    world, p = make_world(silo_strength=0.0)
+    world.workforce.engagement[:] = 0.0
+    positive, _, bad = trust.weekly_observations(world, p, ThresholdRng(0.0))
+    np.testing.assert_array_equal(bad, 1.0 - np.eye(D))
+    assert positive.sum() == 3  # marketing's three behaviours at 0.6 > 0
+
+
+def test_every_pair_hand_off_and_behaviour_draws_on_its_own():
+    world, p = make_world(silo_strength=0.5, marketing_advocacy=0.5, marketing_support=0.5,
+                          marketing_buffering=0.5)
+    world.week.handoff_attempts = np.full(H, 10.0)
+    world.week.handoff_sender_failures = np.full(H, 5.0)  # worked with chance 0.5
+    draws = CyclingRng([0.1, 0.9])
+    positive, negative, bad = trust.weekly_observations(world, p, draws)
+    grid = np.resize([0.1, 0.9], (D, D))
+    meets = (grid < 0.5) & ~np.eye(D, dtype=bool)
+    good = grid < department_engagement(world)[None, :]
+    expected_positive, expected_negative = (meets & good).astype(float), np.zeros((D, D))
+    for (s, r), worked in zip(dep.ORDER_HANDOFFS, np.resize([0.1, 0.9], H) < 0.5, strict=True):
+        (expected_positive if worked else expected_negative)[r, s] += 1
+    expected_positive[SM] += 2  # behaviours drew 0.1, 0.9, 0.1 against 0.5
+    expected_negative[SM] += 1
+    np.testing.assert_array_equal(positive, expected_positive)
+    np.testing.assert_array_equal(negative, expected_negative)
+    np.testing.assert_array_equal(bad, (meets & ~good).astype(float))
+    assert positive.dtype == bad.dtype == np.float64
+
+
+@pytest.mark.parametrize(("sender_failures", "u", "worked"), [(0.0, 0.3, True), (1.0, 0.3, False)])
+def test_a_single_hand_off_is_observed_as_it_went(sender_failures, u, worked):
+    world, p = make_world(silo_strength=1.0, marketing_advocacy=1.0, marketing_support=1.0,
+                          marketing_buffering=1.0)
+    world.week.handoff_attempts = np.array([0.0, 1.0, 0.0, 0.0, 0.0])  # one order to operations
+    world.week.handoff_sender_failures = np.array([0.0, sender_failures, 0.0, 0.0, 0.0])
+    positive, negative, _ = trust.weekly_observations(world, p, ThresholdRng(u))
+    assert positive[OPERATIONS, dep.SALES] == float(worked) and negative[OPERATIONS, dep.SALES] == float(not worked)
+    assert positive.sum() + negative.sum() == 3 + 1  # the three behaviours and the one hand-off
+
+
+def test_department_engagement_is_the_mean_per_department():
+    world, _ = make_world()
+    w = world.workforce
+    w.engagement = np.arange(w.size) / w.size
+    expected = [w.engagement[w.department == d].mean() for d in range(D)]
+    np.testing.assert_allclose(trust.department_engagement(world), expected, rtol=1e-15)
+    assert np.ptp(expected) > 0.5
+
+
+def test_stationary_evidence_without_forgetting_is_none_and_tiny_forgetting_is_capped():
+    world, p = make_world(silo_strength=0.3, trust_loss_weight=3.0)
+    success = np.full(H, 0.5)
+    none = trust.stationary_evidence(world, p.replace(trust_forgetting=0.0), success)
+    assert none[0].shape == none[1].shape == (D, D) and not none[0].any() and not none[1].any()
+    one = trust.stationary_evidence(world, p.replace(trust_forgetting=1.0), success)
+    capped = trust.stationary_evidence(world, p.replace(trust_forgetting=1e-14), success)
+    np.testing.assert_allclose(capped[0], one[0] * 1e12, rtol=1e-15)  # memory min(1/φ, 10^12)
+    np.testing.assert_allclose(capped[1], one[1] * 1e12, rtol=1e-15)

@@ -111,6 +111,18 @@ def just_above(probability: float) -> ThresholdRng:
     return ThresholdRng(min(probability * (1 + 1e-9) + 1e-15, 1 - 1e-15))
 
 
+class CyclingRng(ThresholdRng):
+    """Like :class:`ThresholdRng`, but uniform draws differ from one event to the next: ``values``
+    repeated to the shape asked for (so a test can give each event its own draw)."""
+
+    def __init__(self, values: Any) -> None:
+        super().__init__(float(values[0]))
+        self.values = np.asarray(values, dtype=float)
+
+    def random(self, size: Any = None) -> Any:
+        return self.values[0] if size is None else np.resize(self.values, size)
+
+
 def snapshot(world: Any) -> Any:
     return copy.deepcopy(world)
 

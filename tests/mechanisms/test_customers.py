@@ -19,6 +19,7 @@ import scipy.sparse as sp
 from orgsim.mechanisms import customers
 from orgsim.state import ACTIVE, LOST, PROSPECT
 from tests.conftest import (
+    CyclingRng,
     ThresholdRng,
     assert_same_world,
     just_above,
@@ -399,18 +400,11 @@ def test_week_zero_without_experience_everyone_is_at_expectation():
 
 
 # ------------------------------------------------------------------ every event its own draw; chance 0 never
-class CyclingRng(ChoosingRng):
-    """Uniform draws that differ from one event to the next: ``values`` repeated to the shape asked for."""
-
-    def __init__(self, values):
-        super().__init__(float(values[0]))
-        self.values = np.asarray(values, dtype=float)
-
-    def random(self, size=None):
-        return self.values[0] if size is None else np.resize(self.values, size)
+class CyclingChoosingRng(CyclingRng, ChoosingRng):
+    """CyclingRng that also chooses (the first ``size`` candidates)."""
 
 
-ALTERNATING = CyclingRng([0.1, 0.9])  # events of chance 0.5 happen to every other customer
+ALTERNATING = CyclingChoosingRng([0.1, 0.9])  # events of chance 0.5 happen to every other customer
 EVERY_OTHER = np.arange(300) % 2 == 0
 
 
@@ -557,7 +551,7 @@ def test_week_zero_history_each_order_fails_and_each_customer_is_touched_by_thei
     of those orders every other one fails (chance 0.5)."""
     world, p = history_world(enable_quality=False, touchpoint_reach=0.25)  # touch chance 0.25 · 2 = 0.5
     m, f = world.market, world.firm
-    customers.settle(world, p, 0.5, CyclingRng([0.1, 0.9]))
+    customers.settle(world, p, 0.5, CyclingChoosingRng([0.1, 0.9]))
     active = np.flatnonzero(m.status == ACTIVE)
     fit = np.mean(f.code[None, :] == f.segment_needs[m.segment], axis=1)
     expected = np.zeros(m.size)
@@ -576,7 +570,7 @@ def test_week_zero_history_leavers_are_replaced_by_prospects(monkeypatch):
     prospects join, the first ones (ChoosingRng), at expectation."""
     monkeypatch.setattr(customers, "CUSTOMER_HISTORY_WEEKS", 1)
     world, p = history_world(enable_churn=True, churn_base=0.5, churn_negative=0.5, shielded_churn=0.0)
-    customers.settle(world, p, 0.0, CyclingRng([0.1, 0.9]))
+    customers.settle(world, p, 0.0, CyclingChoosingRng([0.1, 0.9]))
     assert np.flatnonzero(world.market.status == ACTIVE).tolist() == [1, 3, 5, 7, 9, 10, 11, 12, 13, 14]
     assert (world.market.satisfaction[10:15] == 0).all()
 

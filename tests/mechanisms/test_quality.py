@@ -11,7 +11,7 @@ import pytest
 
 from orgsim import departments as dep
 from orgsim.mechanisms import quality
-from tests.conftest import ThresholdRng, assert_same_world, small_world, snapshot
+from tests.conftest import CyclingRng, ThresholdRng, assert_same_world, small_world, snapshot
 
 D = dep.N_DEPARTMENTS
 
@@ -138,17 +138,6 @@ def test_writes_only_its_fields_and_does_not_mutate_the_world(world_and_params):
     assert_same_world(world, before)
     assert {k: set(v) for k, v in effects.items()} == {"workforce": {"alignment", "performance"},
                                                        "week": {"order_quality"}}
-
-
-class CyclingRng(ThresholdRng):
-    """Uniform draws that differ from one draw to the next: ``values`` repeated to the shape asked for."""
-
-    def __init__(self, values):
-        super().__init__(float(values[0]))
-        self.values = np.asarray(values, dtype=float)
-
-    def random(self, size=None):
-        return self.values[0] if size is None else np.resize(self.values, size)
 
 
 def test_each_order_is_rated_by_its_own_team(world_and_params):

@@ -15,6 +15,7 @@ import pytest
 from orgsim import departments as dep
 from orgsim.mechanisms import coordination, trust
 from tests.conftest import (
+    CyclingRng,
     ThresholdRng,
     assert_same_world,
     just_above,
@@ -227,17 +228,6 @@ def test_writes_only_its_fields_and_does_not_mutate_the_world():
 
 
 # ------------------------------------------------------------------ every event its own draw; chance 0 never
-class CyclingRng(ThresholdRng):
-    """Uniform draws that differ from one event to the next: ``values`` repeated to the shape asked for."""
-
-    def __init__(self, values):
-        super().__init__(float(values[0]))
-        self.values = np.asarray(values, dtype=float)
-
-    def random(self, size=None):
-        return self.values[0] if size is None else np.resize(self.values, size)
-
-
 def test_events_of_chance_zero_never_happen_even_on_a_draw_of_zero():
     """Full silo (no meetings, no one meets themselves), no behaviour shown, every hand-off dropped by its
     sender: with every draw exactly 0 only the let-downs are observed."""

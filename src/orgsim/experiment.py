@@ -243,6 +243,11 @@ OWN_FILES = ("experiment.json", "runs/*.parquet", REPORT, *TEMPORARY_FILES,
 OWN_FOLDERS = ("runs", "figures")
 
 
+def _files_matching(out: Path, patterns: tuple[str, ...]) -> set[Path]:
+    """The files in ``out`` that match any of the glob ``patterns`` (relative to ``out``)."""
+    return {path for pattern in patterns for path in out.glob(pattern) if path.is_file()}
+
+
 def remove_orphaned_temporaries(out: Path) -> list[Path]:
     """Delete the temporary files that killed writers of orgsim left in ``out``; return them.
 
@@ -250,8 +255,7 @@ def remove_orphaned_temporaries(out: Path) -> list[Path]:
     touched; anything else, however it is named, stays. Two orgsim processes writing the same
     results folder at once are not supported (each would also run the other's missing runs).
     """
-    orphans = sorted({path for pattern in TEMPORARY_FILES for path in out.glob(pattern)
-                      if path.is_file() and not path.is_symlink()})
+    orphans = sorted(path for path in _files_matching(out, TEMPORARY_FILES) if not path.is_symlink())
     for path in orphans:
         path.unlink(missing_ok=True)
     return orphans
@@ -263,7 +267,7 @@ def remove_results(out: Path) -> None:
         return
     if not out.is_dir():
         raise UserError(f"--out {out}: is a file, not a folder; --fresh deletes nothing")
-    own = {path for pattern in OWN_FILES for path in out.glob(pattern) if path.is_file()}
+    own = _files_matching(out, OWN_FILES)
     own_folders = {out / folder for folder in OWN_FOLDERS}
     foreign = [path for path in sorted(out.rglob("*")) if path not in own and path not in own_folders
                and not (path.is_dir() and any(path.iterdir()))]  # files, and folders only when empty

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -12,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from orgsim import results
 from orgsim.errors import UserError
 from orgsim.experiment import load_experiment, read_results, run_experiment
 
@@ -42,15 +44,23 @@ def data(out: Path) -> pd.DataFrame:
     return frame.sort_values(["run_id", "step"]).reset_index(drop=True)
 
 
+def kept_runs(out: Path, n_runs: int) -> int:
+    """Runs kept in a results folder (in Parquet parts or a session's journal)."""
+    return int(results.finished(out, n_runs).sum()) if (out / "runs").is_dir() else 0
+
+
 def test_design_and_seeds(tmp_path):
     experiment = load_experiment(write(tmp_path, SMALL))
     assert experiment.n_runs == 2 * 2 * 2
-    tasks = experiment.tasks()
-    assert len({t["run_id"] for t in tasks}) == len(tasks)
+    tasks = list(experiment.tasks())
+    assert len({t["run_id"] for t in tasks}) == len(tasks) == 8
+    assert [t["run"] for t in tasks] == list(range(8))
     # common random numbers: replication r has the same seed in every scenario and point
     seeds = {(t["replication"], t["seed"]) for t in tasks}
     assert len(seeds) == 2
-    assert load_experiment(write(tmp_path, SMALL, "again.toml")).tasks() == tasks
+    assert list(load_experiment(write(tmp_path, SMALL, "again.toml")).tasks()) == tasks
+    assert [t["overrides"] for t in tasks[:4]] == [{"n_customers": 300, "silo_strength": 0.2}] * 2 + [
+        {"n_customers": 300, "silo_strength": 0.8}] * 2
 
 
 @pytest.mark.slow
@@ -91,21 +101,24 @@ def test_kill_and_resume_loses_and_repeats_nothing(tmp_path):
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                start_new_session=True)
     deadline = time.time() + 120
-    while time.time() < deadline and len(list((out / "runs").glob("*.parquet"))) < 5:
+    while time.time() < deadline and kept_runs(out, 48) < 5:
         time.sleep(0.1)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
-    finished = {p.name: p.stat().st_mtime_ns for p in (out / "runs").glob("*.parquet")}
-    assert 5 <= len(finished) < 48, "the kill came too late to test a resume"
+    finished = kept_runs(out, 48)
+    assert 5 <= finished < 48, "the kill came too late to test a resume"
+    kept_before = data(out)
 
     resumed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr
-    assert f"{len(finished)} already done" in resumed.stdout
-    files = list((out / "runs").glob("*.parquet"))
-    assert len(files) == 48 and not list((out / "runs").glob(".*tmp"))
-    assert all((out / "runs" / name).stat().st_mtime_ns == stamp for name, stamp in finished.items())
+    assert f"{finished} already done, {48 - finished} to run" in resumed.stdout
+    manifest = json.loads((out / "experiment.json").read_text())
+    assert manifest["sessions"][-1]["runs_finished"] == 48 - finished  # nothing finished was run again
+    assert not list((out / "runs").glob(".*")) and len(list((out / "runs").rglob("*.parquet"))) <= 4
     reference = data(run_experiment(spec, workers=1, out=tmp_path / "reference"))
     pd.testing.assert_frame_equal(data(out), reference, check_exact=True)
+    again = data(out).merge(kept_before[["run", "step"]])
+    pd.testing.assert_frame_equal(again, kept_before.reset_index(drop=True), check_exact=True)
 
 
 @pytest.mark.slow
@@ -165,12 +178,14 @@ def test_fresh_removes_exactly_what_orgsim_wrote(tmp_path):
     spec = write(tmp_path, SMALL)
     out = run_experiment(spec, workers=1, out=tmp_path / "r")
     write_report(out)
-    (out / "runs" / ".0001.parquet.abc123.tmp").write_bytes(b"half")  # left by a killed writer
+    (out / "runs" / "siloed" / ".part-1.parquet.abc123.tmp").write_bytes(b"half")  # left by a killed writer
+    (out / "runs" / ".journal-1-2.arrows").write_bytes(b"cut short")  # left by a killed session
     assert (out / "report.md").exists() and list((out / "figures").glob("*.png"))
     spec.write_text(SMALL.replace("replications = 2", "replications = 3"))
     run_experiment(spec, workers=1, out=out, fresh=True)
     assert sorted(p.name for p in out.iterdir()) == ["experiment.json", "runs"]
-    assert len(list((out / "runs").iterdir())) == 12 and data(out)["run_id"].nunique() == 12
+    assert sorted(p.name for p in (out / "runs").iterdir()) == ["multiplier_led", "siloed"]
+    assert data(out)["run_id"].nunique() == 12
 
 
 @pytest.mark.parametrize(
@@ -215,23 +230,23 @@ def test_shipped_experiments_are_valid():
 @pytest.mark.slow
 def test_resume_sweeps_orgsims_orphaned_temporary_files_and_nothing_else(tmp_path):
     """A writer killed between mkstemp and rename leaves `.NAME.*.tmp` behind; resuming removes
-    exactly those (the pattern io.temporary_files declares) and never a file orgsim did not write."""
+    exactly those (the patterns io.temporary_files declares) and never a file orgsim did not write."""
     spec = write(tmp_path, 'scenarios = ["siloed"]\nreplications = 2\nsteps = 2\n\n[grid]\nn_customers = [200]\n')
     out = run_experiment(spec, workers=1, out=tmp_path / "r")
-    orphans = [out / "runs" / ".siloed-p0000-r001.parquet.k9x2ab.tmp", out / ".experiment.json.a1b2c3.tmp",
+    orphans = [out / "runs" / "siloed" / ".part-17.parquet.k9x2ab.tmp", out / ".experiment.json.a1b2c3.tmp",
                out / ".report.md.zz0011.tmp"]
     theirs = [out / "thesis.tex", out / "runs" / "notes.tmp", out / "runs" / ".draft.tmp",
               out / "runs" / ".siloed.parquet.tmp", out / ".experiment.json.tmp", out / "data.parquet.x.tmp",
-              out / "sub" / ".experiment.json.a1b2c3.tmp"]
+              out / "sub" / ".experiment.json.a1b2c3.tmp", out / "runs" / "siloed" / ".part.parquet.tmp"]
     for path in orphans + theirs:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"half-written")
-    (out / "runs" / "siloed-p0000-r001.parquet").unlink()  # the killed run is missing
-    before = {name: data for name, data in tree(out).items() if out / name not in orphans}
+    before = {name: content for name, content in tree(out).items() if out / name not in orphans}
 
     run_experiment(spec, workers=1, out=out)
 
     assert not any(path.exists() for path in orphans)
     after = tree(out)
-    assert {name: after.get(name) for name in before} == before  # the user's files untouched
-    assert set(after) == set(before) | {"runs/siloed-p0000-r001.parquet"}  # and the missing run done
+    assert {name: after.get(name) for name in before if name != "experiment.json"} == {
+        name: content for name, content in before.items() if name != "experiment.json"}  # the user's files
+    assert set(after) == set(before)

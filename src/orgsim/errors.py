@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import errno
 from collections.abc import Iterable
 
 
@@ -12,6 +13,37 @@ class UserError(Exception):
     The CLI prints ``str(error)`` and exits with status 2; it never shows a
     traceback for these.
     """
+
+
+class EnvironmentProblem(Exception):
+    """Something outside the user's input stopped orgsim: a full disk, a lost Dask scheduler.
+
+    The CLI prints ``str(error)`` and exits with status 1; what was finished is kept.
+    """
+
+
+class Interrupted(Exception):
+    """Ctrl-C or SIGTERM stopped an experiment; what was finished is kept."""
+
+    def __init__(self, signal_number: int) -> None:
+        super().__init__(signal_number)
+        self.signal_number = signal_number
+
+
+#: Errors of the file system that a user's choice of place causes (exit 2); all others are the
+#: environment's (exit 1): a full disk, an I/O error.
+USER_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EISDIR, errno.EEXIST, errno.ENOENT}
+
+
+def describe_os_error(error: OSError) -> tuple[str, int]:
+    """One line for a failed file operation, and the CLI's exit status for it (2 user, 1 environment)."""
+    where = error.filename or "a file"
+    reason = error.strerror or str(error)
+    if error.errno == errno.ENOSPC:
+        reason = "no space left on the device"
+    elif error.errno == errno.EROFS:
+        reason = "the file system is read-only"
+    return f"{where}: {reason}", 2 if error.errno in USER_ERRNOS else 1
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:

@@ -15,47 +15,118 @@ An experiment file (TOML) in ``experiments/``::
 
     [sample]                                    # or a sampler from SALib
     method = "morris"                           # morris | sobol | latin
-    n = 10                                      # trajectories / base samples / points
+    n = 10                                      # trajectories / base samples (a power of 2) / points
     [sample.ranges]
     silo_strength = [0.0, 1.0]
 
-Every run is one (scenario, design point, replication). Replication r uses
-the seed ``SeedSequence([master_seed, r])`` for every scenario and design point
-(common random numbers), so a run is fully determined by the file, whatever
-the number of workers or the backend. Each finished run is written atomically
-to ``results/<experiment>/runs/<run_id>.parquet``; running the same command
-again runs only what is missing (and first deletes the ``.NAME.*.tmp`` files
-of writes that a kill interrupted, nothing else). The resolved run list is fingerprinted in
-``experiment.json``; a changed file is refused unless ``--fresh`` is given.
+Every run is one (scenario, design point, replication); run ``i`` is the
+``i``-th in that fixed order. Replication r uses the seed
+``SeedSequence([master_seed, r])`` for every scenario and design point (common
+random numbers), so a run is fully determined by the file, whatever the
+number of workers or the backend. Runs are generated lazily and at most a few
+per worker are in flight, so a million-run design costs the parent no more
+memory than a small one. Finished runs are kept as described in
+:mod:`orgsim.results`; running the same command again runs only what is
+missing. ``experiment.json`` records the design's fingerprint and the model's
+identity (orgsim's version, a hash of the model code, numpy's version): a
+changed file is refused unless ``--fresh`` is given, a changed model unless
+``--accept-model-change`` is.
+
+Ctrl-C, SIGTERM or a failed write stop the workers at once (within seconds,
+whatever is left to run), keep every finished run and exit; workers never
+outlive the orgsim process that started them by more than about a second.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import gc
 import hashlib
+import importlib.metadata
 import itertools
 import json
+import logging
+import math
 import multiprocessing
+import os
+import platform
+import queue
+import shlex
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
 import tomllib
-from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-from orgsim import __version__
+from orgsim import __version__, results
 from orgsim import scenario as scenarios
-from orgsim.errors import UserError, check_int, check_keys, did_you_mean
+from orgsim.errors import (
+    EnvironmentProblem,
+    Interrupted,
+    UserError,
+    check_int,
+    check_keys,
+    describe_os_error,
+    did_you_mean,
+)
 from orgsim.io import temporary_files, write_json, write_table
 from orgsim.outputs import OUTPUT_NAMES
-from orgsim.parameters import PARAMS_BY_NAME
+from orgsim.parameters import PARAMS_BY_NAME, make_parameters
 
 TOP_LEVEL_KEYS = {"description", "scenarios", "replications", "master_seed", "steps", "record_every",
                   "outputs", "grid", "sample"}
 SAMPLE_KEYS = {"method", "n", "ranges", "num_levels"}
 METHODS = ("morris", "sobol", "latin")
+#: Above this many runs an experiment starts only with ``--yes`` (the size is printed first).
+CONFIRM_ABOVE = 100_000
+#: Designs beyond this are refused outright: even the list of finished runs would not fit.
+MAX_RUNS = 100_000_000
+#: Runs handed to each worker ahead of time: enough to keep it busy, few enough to stop at once.
+IN_FLIGHT_PER_WORKER = 2
+
+
+# ------------------------------------------------------------------- design
+@dataclass(frozen=True)
+class Design:
+    """The parameter design: a full-factorial grid (expanded on demand) or sampled points."""
+
+    grid: dict[str, list[Any]] = field(default_factory=dict)
+    sample: dict[str, Any] | None = None
+    sampled: tuple[dict[str, Any], ...] = ()
+
+    def __len__(self) -> int:
+        if self.sample is not None:
+            return len(self.sampled)
+        return math.prod(len(values) for values in self.grid.values())
+
+    def point(self, index: int) -> dict[str, Any]:
+        """The parameter values of design point ``index`` (grid: the last parameter varies fastest)."""
+        if self.sample is not None:
+            return self.sampled[index]
+        point = {}
+        for name, values in reversed(self.grid.items()):
+            index, digit = divmod(index, len(values))
+            point[name] = values[digit]
+        return dict(reversed(point.items()))
+
+    @property
+    def varied(self) -> tuple[str, ...]:
+        return tuple(self.sample["ranges"]) if self.sample is not None else tuple(self.grid)
+
+    def describe(self) -> dict[str, Any]:
+        return self.sample if self.sample is not None else {"grid": self.grid}
 
 
 @dataclass(frozen=True)
@@ -63,47 +134,115 @@ class Experiment:
     name: str
     path: Path
     description: str
-    scenarios: tuple[str, ...]
+    scenarios: tuple[str, ...]  # names
+    scenario_contents: tuple[dict[str, Any], ...]  # resolved parameters and interventions of each
     replications: int
     master_seed: int
     steps: int
     record_every: int
     outputs: tuple[str, ...]
-    grid: dict[str, list[Any]]
-    sample: dict[str, Any] | None
-    points: tuple[dict[str, Any], ...]  # the parameter design, one dict per point
+    design: Design
 
     @property
     def varied(self) -> tuple[str, ...]:
-        return tuple(self.grid) if self.grid else tuple(self.sample["ranges"]) if self.sample else ()
+        return self.design.varied
+
+    @property
+    def n_points(self) -> int:
+        return len(self.design)
 
     @property
     def n_runs(self) -> int:
-        return len(self.scenarios) * len(self.points) * self.replications
+        return len(self.scenarios) * self.n_points * self.replications
 
     def seed(self, replication: int) -> int:
         return int(np.random.SeedSequence([self.master_seed, replication]).generate_state(1, np.uint64)[0] >> 1)
 
-    def tasks(self) -> list[dict[str, Any]]:
-        """Every run, in a fixed order."""
-        return [
-            {"run_id": f"{Path(s).stem}-p{p:04d}-r{r:03d}", "scenario": s, "point": p,
-             "overrides": point, "seed": self.seed(r), "replication": r, "steps": self.steps,
-             "record_every": self.record_every, "outputs": list(self.outputs)}
-            for s in self.scenarios
-            for p, point in enumerate(self.points)
-            for r in range(self.replications)
-        ]
+    def task(self, run: int) -> dict[str, Any]:
+        """Everything a worker needs for run ``run``: it reads no file (a Dask worker may have none)."""
+        scenario, rest = divmod(run, self.n_points * self.replications)
+        point, replication = divmod(rest, self.replications)
+        content = self.scenario_contents[scenario]
+        return {
+            "run": run, "run_id": f"{content['name']}-p{point:04d}-r{replication:03d}",
+            "scenario": content["name"], "parameters": content["parameters"],
+            "interventions": content["interventions"], "point": point, "overrides": self.design.point(point),
+            "replication": replication, "seed": self.seed(replication), "steps": self.steps,
+            "record_every": self.record_every, "outputs": list(self.outputs),
+            "model": model_identity(),
+        }
+
+    def tasks(self, skip: np.ndarray | None = None) -> Iterator[dict[str, Any]]:
+        """Every run in the fixed order, made one at a time; ``skip`` masks runs already finished."""
+        for run in range(self.n_runs):
+            if skip is None or not skip[run]:
+                yield self.task(run)
 
     def fingerprint(self) -> str:
-        """Changes when any run would change: the run list and the scenarios' resolved contents."""
-        contents = {}
-        for path in self.scenarios:
-            s = scenarios.load(path)
-            contents[s.name] = {"params": s.params.model_dump(), "interventions": list(s.interventions)}
-        tasks = [{**t, "scenario": Path(t["scenario"]).stem} for t in self.tasks()]
-        text = json.dumps({"tasks": tasks, "scenarios": contents}, sort_keys=True)
+        """Changes when any run would change: the design, seeds, weeks, outputs and the scenarios' contents."""
+        design = self.design.describe()
+        text = json.dumps({
+            "scenarios": self.scenario_contents, "design": design, "sampled": list(self.design.sampled),
+            "replications": self.replications, "master_seed": self.master_seed, "steps": self.steps,
+            "record_every": self.record_every, "outputs": self.outputs,
+        }, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def schema(self) -> pa.Schema:
+        """The columns of every run's rows, typed from the declarations (the same whatever the values)."""
+        kinds = {int: pa.int64(), float: pa.float64(), bool: pa.bool_(), str: pa.string()}
+        return pa.schema(
+            [("run", pa.int64()), ("run_id", pa.string()), ("scenario", pa.string()), ("point", pa.int64())]
+            + [(name, kinds.get(PARAMS_BY_NAME[name].kind, pa.string())) for name in self.varied]
+            + [("replication", pa.int64()), ("seed", pa.int64()), ("step", pa.int64())]
+            + [(name, pa.float64()) for name in self.outputs]
+        )
+
+
+#: The modules whose code decides what a run computes; their hash is part of the model's identity.
+MODEL_MODULES = ("model.py", "state.py", "parameters.py", "networks.py", "interventions.py", "outputs.py",
+                 "departments.py", "agents.py", "mechanisms/*.py")
+
+
+@functools.cache
+def model_identity() -> dict[str, str]:
+    """orgsim's version, a hash of the model's code, and numpy's version (its random streams)."""
+    package = Path(__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted(p for pattern in MODEL_MODULES for p in package.glob(pattern)):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    return {"orgsim": __version__, "model_hash": digest.hexdigest()[:16], "numpy": np.__version__}
+
+
+def provenance() -> dict[str, Any]:
+    """What a methods section needs to say where results came from."""
+    versions = {}
+    for name in ("numpy", "scipy", "pandas", "pyarrow", "mesa", "SALib"):
+        try:
+            versions[name.lower()] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name.lower()] = None
+    return {"python": platform.python_version(), "platform": platform.platform(), **versions,
+            "git_commit": _git_commit(), "command": shlex.join(["orgsim", *sys.argv[1:]])}
+
+
+def _git_commit() -> str | None:
+    """The commit of orgsim's source checkout (``+dirty`` if its model code has changes), if it is one."""
+    source = Path(__file__).resolve().parents[2]
+    if not (source / ".git").exists():
+        return None
+    try:
+        commit = subprocess.run(["git", "-C", str(source), "rev-parse", "HEAD"], capture_output=True,
+                                text=True, timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(source), "status", "--porcelain", "--", "src"],
+                               capture_output=True, text=True, timeout=10, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return commit + ("+dirty" if dirty else "")
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 # ---------------------------------------------------------------- validation
@@ -113,7 +252,7 @@ def _param(name: str, where: str):
     return PARAMS_BY_NAME[name]
 
 
-def _design(data: dict[str, Any], path: Path, master_seed: int) -> tuple[dict, dict | None, list[dict]]:
+def _design(data: dict[str, Any], path: Path, master_seed: int) -> Design:
     grid, sample = data.get("grid", {}), data.get("sample")
     if grid and sample:
         raise UserError(f"{path}: give either [grid] or [sample], not both")
@@ -124,8 +263,7 @@ def _design(data: dict[str, Any], path: Path, master_seed: int) -> tuple[dict, d
             _param(name, f"{path} [grid]")
             if not isinstance(values, list) or not values:
                 raise UserError(f"{path} [grid]: {name} must be a non-empty list, e.g. {name} = [0.2, 0.8]")
-        names = list(grid)
-        return grid, None, [dict(zip(names, combo, strict=True)) for combo in itertools.product(*grid.values())]
+        return Design(grid=grid)
 
     where = f"{path} [sample]"
     if not isinstance(sample, dict):
@@ -135,6 +273,9 @@ def _design(data: dict[str, Any], path: Path, master_seed: int) -> tuple[dict, d
     if method not in METHODS:
         raise UserError(f"{where}: method = {method!r} is not allowed; allowed: one of {', '.join(METHODS)}")
     n = check_int(sample.get("n"), "n", where, 2, 100_000)
+    if method == "sobol" and n & (n - 1):
+        raise UserError(f"{where}: n = {n} is not allowed for sobol; allowed: a power of 2 "
+                        f"(Saltelli's sequence loses its balance otherwise), e.g. {1 << n.bit_length()}")
     ranges = sample.get("ranges")
     if not isinstance(ranges, dict) or len(ranges) < 2:
         raise UserError(f"{where}: ranges must be a table of at least two parameters, e.g. silo_strength = [0.0, 1.0]")
@@ -150,10 +291,10 @@ def _design(data: dict[str, Any], path: Path, master_seed: int) -> tuple[dict, d
                             f"with {param.low:g} <= low < high <= {param.high:g}")
     problem = {"num_vars": len(ranges), "names": list(ranges), "bounds": [list(map(float, b)) for b in ranges.values()]}
     seed = master_seed % (2**32)
+    levels = check_int(sample.get("num_levels", 4), "num_levels", where, 2, 100)
     if method == "morris":
         from SALib.sample import morris
 
-        levels = check_int(sample.get("num_levels", 4), "num_levels", where, 2, 100)
         matrix = morris.sample(problem, n, num_levels=levels, seed=seed)
     elif method == "sobol":
         from SALib.sample import sobol
@@ -163,14 +304,21 @@ def _design(data: dict[str, Any], path: Path, master_seed: int) -> tuple[dict, d
         from SALib.sample import latin
 
         matrix = latin.sample(problem, n, seed=seed)
-    points = []
-    for row in matrix:
-        point = {}
-        for name, value in zip(ranges, row, strict=True):
-            point[name] = int(round(value)) if PARAMS_BY_NAME[name].kind is int else float(value)
-        points.append(point)
-    levels = sample.get("num_levels", 4)
-    return {}, {"method": method, "n": n, "num_levels": levels, "ranges": ranges, "problem": problem}, points
+    kinds = [PARAMS_BY_NAME[name].kind for name in ranges]
+    points = tuple({name: int(round(value)) if kind is int else float(value)
+                    for name, kind, value in zip(ranges, kinds, row, strict=True)} for row in matrix)
+    described = {"method": method, "n": n, "num_levels": levels, "ranges": ranges, "problem": problem}
+    return Design(sample=described, sampled=points)
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise UserError(f"{path}: not UTF-8 text (byte {error.start} is {error.object[error.start]:#04x}); "
+                        "save the experiment file as UTF-8") from None
+    except OSError as error:
+        raise UserError(f"{path}: cannot read: {error.strerror}") from None
 
 
 def load_experiment(path: str | Path) -> Experiment:
@@ -179,7 +327,7 @@ def load_experiment(path: str | Path) -> Experiment:
     if not path.is_file():
         raise UserError(f"{path}: no such file")
     try:
-        data = tomllib.loads(path.read_text())
+        data = tomllib.loads(_read_text(path))
     except tomllib.TOMLDecodeError as error:
         raise UserError(f"{path}: malformed TOML: {error}") from None
     check_keys(data, TOP_LEVEL_KEYS, str(path))
@@ -197,34 +345,53 @@ def load_experiment(path: str | Path) -> Experiment:
         if name not in OUTPUT_NAMES:
             raise UserError(f"{path}: unknown output {name!r}{did_you_mean(str(name), OUTPUT_NAMES)}; "
                             "see docs/model.md for the list")
-    grid, sample, points = _design(data, path, master_seed)
+    design = _design(data, path, master_seed)
+    n_runs = len(names) * len(design) * replications
+    if n_runs > MAX_RUNS:
+        raise UserError(f"{path}: the design has {n_runs:,} runs; allowed: at most {MAX_RUNS:,} "
+                        "(fewer grid values, a [sample] design or fewer replications)")
 
-    resolved = []
+    contents = []
     for name in names:
         try:
             loaded = scenarios.load(name)
         except UserError as error:
             raise UserError(f"{path}: scenarios: {error}") from None
-        for point in points:  # every combination must be valid before anything runs
-            loaded.with_overrides({**point, "steps": steps}, source=f"{path} (scenario {loaded.name})")
-        resolved.append(str(loaded.path))
+        source = f"{path} (scenario {loaded.name})"
+        loaded.with_overrides({"steps": steps}, source=source)
+        # Parameters are validated each on its own (none constrains another), so checking each grid
+        # value once checks every combination without expanding them; sampled values lie in ranges
+        # already checked against the declarations.
+        for parameter, options in design.grid.items():
+            for value in options:
+                loaded.with_overrides({parameter: value, "steps": steps}, source=source)
+        contents.append({"name": loaded.name, "parameters": loaded.params.model_dump(),
+                         "interventions": [dict(i) for i in loaded.interventions]})
+    if len({c["name"] for c in contents}) < len(contents):
+        raise UserError(f"{path}: scenarios: a scenario is listed twice ({', '.join(names)})")
     return Experiment(
         name=path.stem, path=path, description=str(data.get("description", "")),
-        scenarios=tuple(resolved), replications=replications, master_seed=master_seed, steps=steps,
-        record_every=record_every, outputs=tuple(outputs), grid=grid, sample=sample, points=tuple(points),
+        scenarios=tuple(c["name"] for c in contents), scenario_contents=tuple(contents),
+        replications=replications, master_seed=master_seed, steps=steps, record_every=record_every,
+        outputs=tuple(outputs), design=design,
     )
 
 
 # ----------------------------------------------------------------- execution
 def simulate(task: dict[str, Any]) -> pd.DataFrame:
-    """Run one task and return its rows (run_id, scenario, varied parameters, seed, step, outputs)."""
-    scenario = scenarios.load(task["scenario"]).with_overrides(
-        {**task["overrides"], "steps": task["steps"], "seed": task["seed"]}
-    )
-    frame = scenario.model(customer_views=False).run(scenario.steps)
+    """Run one task and return its rows (run, run_id, scenario, varied parameters, seed, step, outputs)."""
+    from orgsim.model import OrgModel
+
+    if task["model"] != model_identity():
+        raise UserError(f"a worker has a different model ({model_identity()}) than the experiment "
+                        f"({task['model']}): install the same orgsim everywhere the experiment runs")
+    source = f"run {task['run_id']}"
+    params = make_parameters({**task["parameters"], **task["overrides"]}, source)
+    model = OrgModel(params, seed=task["seed"], interventions=task["interventions"], customer_views=False)
+    frame = model.run(task["steps"])
     frame = frame[frame["step"] % task["record_every"] == 0]
     frame = frame[["step", *task["outputs"]]].reset_index(drop=True)
-    meta = {"run_id": task["run_id"], "scenario": scenario.name, "point": task["point"],
+    meta = {"run": task["run"], "run_id": task["run_id"], "scenario": task["scenario"], "point": task["point"],
             **task["overrides"], "replication": task["replication"], "seed": task["seed"]}
     return pd.concat([pd.DataFrame([meta] * len(frame)), frame], axis=1)
 
@@ -232,15 +399,16 @@ def simulate(task: dict[str, Any]) -> pd.DataFrame:
 #: The report and its figures (orgsim.report writes them).
 REPORT, TRAJECTORIES_FIGURE, GRID_FIGURE, SENSITIVITY_FIGURE = (
     "report.md", "trajectories.png", "grid.png", "sensitivity.png")
-#: The temporary files of orgsim's atomic writes in a results folder (manifest, runs, report). A
-#: writer killed between creating one and renaming it into place leaves it behind; resuming sweeps them.
-TEMPORARY_FILES = (temporary_files("experiment.json"), f"runs/{temporary_files('*.parquet')}",
+MANIFEST, DESIGN = "experiment.json", "design.parquet"
+#: The temporary files of orgsim's atomic writes in a results folder (manifest, design, runs, report).
+#: A writer killed between creating one and renaming it into place leaves it behind; resuming sweeps them.
+TEMPORARY_FILES = (temporary_files(MANIFEST), temporary_files(DESIGN), results.TEMPORARY_PARTS,
                    temporary_files(REPORT))
-#: What orgsim writes in a results folder: the manifest, one Parquet file per run (and the temporary
-#: files of atomic writes), the report and its figures. ``--fresh`` removes these and nothing else.
-OWN_FILES = ("experiment.json", "runs/*.parquet", REPORT, *TEMPORARY_FILES,
+#: What orgsim writes in a results folder. ``--fresh`` removes these and nothing else.
+OWN_FILES = (MANIFEST, DESIGN, f"{results.RUNS}/{results.PARTS}", f"{results.RUNS}/{results.JOURNALS}", REPORT,
+             *TEMPORARY_FILES,
              *(f"figures/{name}" for name in (TRAJECTORIES_FIGURE, GRID_FIGURE, SENSITIVITY_FIGURE)))
-OWN_FOLDERS = ("runs", "figures")
+OWN_FOLDERS = ("runs/*", "runs", "figures")
 
 
 def _files_matching(out: Path, patterns: tuple[str, ...]) -> set[Path]:
@@ -268,9 +436,10 @@ def remove_results(out: Path) -> None:
     if not out.is_dir():
         raise UserError(f"--out {out}: is a file, not a folder; --fresh deletes nothing")
     own = _files_matching(out, OWN_FILES)
-    own_folders = {out / folder for folder in OWN_FOLDERS}
+    own_folders = {path for pattern in OWN_FOLDERS for path in out.glob(pattern) if path.is_dir()}
     foreign = [path for path in sorted(out.rglob("*")) if path not in own and path not in own_folders
                and not (path.is_dir() and any(path.iterdir()))]  # files, and folders only when empty
+    foreign += [path for path in own_folders if path.is_symlink()]
     if foreign:
         listed = ", ".join(str(path.relative_to(out)) for path in foreign[:3])
         more = f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
@@ -280,99 +449,310 @@ def remove_results(out: Path) -> None:
         )
     for path in own:
         path.unlink()
-    for folder in OWN_FOLDERS:
-        if (out / folder).is_dir():
-            (out / folder).rmdir()
+    for folder in sorted(own_folders, key=lambda p: len(p.parts), reverse=True):  # deepest first
+        folder.rmdir()
 
 
-def _prepare(experiment: Experiment, out: Path, fresh: bool) -> None:
-    manifest = out / "experiment.json"
+def _check_not_a_file(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {out}: is a file, not a folder; nothing was written: choose another folder "
+                        "with --out")
+    if (out / results.RUNS).exists() and not (out / results.RUNS).is_dir():
+        raise UserError(f"--out {out}: {out / results.RUNS} is a file where orgsim keeps its results; nothing "
+                        "was written: choose another folder with --out")
+
+
+def _output_problem(out: Path, error: OSError, after: str) -> Exception:
+    """The one-line error for a failed write in ``out``: the user's (2) or the environment's (1)."""
+    message, status = describe_os_error(error)
+    kind = UserError if status == 2 else EnvironmentProblem
+    return kind(f"--out {out}: cannot write results: {message}; {after}")
+
+
+def _check_writable(out: Path) -> None:
+    """Fail before the first run if results could not be kept in ``out`` (read-only, no permission)."""
+    try:
+        (out / results.RUNS).mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out / results.RUNS):
+            pass
+    except OSError as error:
+        raise _output_problem(out, error, "nothing was run") from None
+
+
+def _manifest(experiment: Experiment, out: Path, accept_model_change: bool) -> dict[str, Any]:
+    """The manifest to write: a new one, or the existing one with this session added."""
+    session = {"started": _now(), "finished": None, "model": model_identity(), "command": provenance()["command"]}
+    path = out / MANIFEST
+    if not path.exists():
+        return {
+            "experiment": experiment.name, "file": str(experiment.path), "description": experiment.description,
+            "fingerprint": experiment.fingerprint(), "n_runs": experiment.n_runs, "n_points": experiment.n_points,
+            "scenarios": list(experiment.scenarios),
+            "scenario_parameters": {c["name"]: c["parameters"] for c in experiment.scenario_contents},
+            "scenario_interventions": {c["name"]: c["interventions"] for c in experiment.scenario_contents},
+            "varied": list(experiment.varied), "design": experiment.design.describe(),
+            "replications": experiment.replications, "master_seed": experiment.master_seed,
+            "steps": experiment.steps, "record_every": experiment.record_every, "outputs": list(experiment.outputs),
+            "orgsim_version": __version__, "model": model_identity(),
+            "provenance": {**provenance(), "started": session["started"], "finished": None},
+            "sessions": [session],
+        }
+    try:
+        previous = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise UserError(f"{path}: unreadable manifest ({error}); use --fresh to start over there") from None
+    if previous.get("fingerprint") != experiment.fingerprint():
+        raise UserError(
+            f"{experiment.path}: changed since the results in {out} were started "
+            f"({previous.get('n_runs')} runs planned then, {experiment.n_runs} now); "
+            "use --fresh to start over there, or --out to use another folder"
+        )
+    if previous.get("model") != model_identity() and not accept_model_change:
+        raise UserError(
+            f"{out}: its runs were made by another model ({previous.get('model')}); this is "
+            f"{model_identity()}; mixing them would mix two models' results: use --fresh to start over, "
+            "--out for another folder, or --accept-model-change to resume anyway (recorded in the manifest)"
+        )
+    return {**previous, "sessions": [*previous.get("sessions", []), session]}
+
+
+def _write_manifest(out: Path, manifest: dict[str, Any]) -> None:
+    write_json(out / MANIFEST, manifest)
+
+
+def _finish_manifest(out: Path, manifest: dict[str, Any], runs_done: int, all_done: bool) -> None:
+    manifest["sessions"][-1].update(finished=_now(), runs_finished=runs_done)
+    if all_done:
+        manifest["provenance"]["finished"] = manifest["sessions"][-1]["finished"]
+    _write_manifest(out, manifest)
+
+
+def _prepare(experiment: Experiment, out: Path, fresh: bool, accept_model_change: bool) -> dict[str, Any]:
+    _check_not_a_file(out)
     if fresh:
         remove_results(out)
-    elif out.is_dir():
+    _check_writable(out)
+    if not fresh:
         remove_orphaned_temporaries(out)  # resuming: what writers killed mid-write left behind
-    if manifest.exists():
-        previous = json.loads(manifest.read_text())
-        if previous.get("fingerprint") != experiment.fingerprint():
-            raise UserError(
-                f"{experiment.path}: changed since the results in {out} were started "
-                f"({previous.get('n_runs')} runs planned then, {experiment.n_runs} now); "
-                "use --fresh to start over there, or --out to use another folder"
-            )
-    write_json(manifest, {
-        "experiment": experiment.name, "file": str(experiment.path), "fingerprint": experiment.fingerprint(),
-        "n_runs": experiment.n_runs, "scenarios": [Path(s).stem for s in experiment.scenarios],
-        "varied": list(experiment.varied), "design": experiment.sample or {"grid": experiment.grid},
-        "replications": experiment.replications, "master_seed": experiment.master_seed,
-        "steps": experiment.steps, "outputs": list(experiment.outputs), "points": list(experiment.points),
-        "orgsim_version": __version__,
-    })
+        results.compact(out)  # and the runs a killed session kept in its journal
+    manifest = _manifest(experiment, out, accept_model_change)
+    _write_manifest(out, manifest)
+    if experiment.design.sample is not None and not (out / DESIGN).exists():
+        write_table(out / DESIGN, pd.DataFrame(list(experiment.design.sampled)))
+    return manifest
 
 
-def _local(tasks: list[dict], workers: int) -> Iterator[pd.DataFrame]:
+def _worker_start() -> None:
+    """In each worker: leave Ctrl-C to orgsim, and exit as soon as the process that started it is gone.
+
+    A worker's parent is the fork server, which exits when orgsim does (even on SIGKILL); the
+    worker is then adopted by another process, and its parent id changes.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.25)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def _local(tasks: Iterator[dict[str, Any]], workers: int) -> Iterator[pd.DataFrame]:
+    """Run tasks on ``workers`` local processes, a few in flight each; yield rows as runs finish."""
     if workers == 1:
         for task in tasks:
             yield simulate(task)
         return
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["orgsim.model", "orgsim.experiment"])
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = [pool.submit(simulate, task) for task in tasks]
-        try:
-            for future in as_completed(futures):
-                yield future.result()
-        finally:
-            pool.shutdown(wait=False, cancel_futures=True)
+    done: queue.SimpleQueue[tuple[bool, Any]] = queue.SimpleQueue()
+    pool = context.Pool(workers, initializer=_worker_start)
+    try:
+        in_flight = 0
+        for task in itertools.islice(tasks, workers * IN_FLIGHT_PER_WORKER):
+            pool.apply_async(simulate, (task,), callback=lambda r: done.put((True, r)),
+                             error_callback=lambda e: done.put((False, e)))
+            in_flight += 1
+        while in_flight:
+            try:
+                ok, value = done.get(timeout=0.2)  # a timeout keeps the main thread responsive to signals
+            except queue.Empty:
+                continue
+            in_flight -= 1
+            if not ok:
+                raise value
+            yield value
+            for task in itertools.islice(tasks, 1):
+                pool.apply_async(simulate, (task,), callback=lambda r: done.put((True, r)),
+                                 error_callback=lambda e: done.put((False, e)))
+                in_flight += 1
+    finally:
+        pool.terminate()  # running runs are abandoned at once: their results would not be kept anyway
+        pool.join()
+        del pool  # a traceback keeps this frame: free the pool's semaphores now, not at exit
+        gc.collect()
 
 
-def _distributed(tasks: list[dict], address: str) -> Iterator[pd.DataFrame]:
-    from distributed import Client
+def _connect(address: str) -> Any:
+    """A Dask client for the scheduler at ``address``, or a clear error before anything is written."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise UserError("--scheduler needs Dask's distributed package: pip install distributed") from None
+    # orgsim says in one line what a lost scheduler means; Dask's own logged tracebacks would bury it
+    for name in [n for n in logging.root.manager.loggerDict if n.startswith("distributed")] + ["distributed"]:
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    try:
+        return Client(address, timeout="10s")
+    except ValueError as error:
+        raise UserError(f"--scheduler {address}: not a scheduler address ({error}); "
+                        "expected e.g. tcp://127.0.0.1:8786") from None
+    except (OSError, TimeoutError) as error:
+        raise EnvironmentProblem(f"--scheduler {address}: cannot reach a Dask scheduler there ({error}); "
+                                 "start one (dask scheduler) or check the address; nothing was written") from None
+
+
+def _distributed(tasks: Iterator[dict[str, Any]], client: Any, window: int) -> Iterator[pd.DataFrame]:
+    """Run tasks on a Dask cluster, ``window`` in flight; yield rows as runs finish."""
     from distributed import as_completed as dask_completed
 
+    address = client.scheduler.address
+
+    def submit(task: dict[str, Any]) -> Any:
+        return client.submit(simulate, task, key=f"orgsim-{task['run_id']}", pure=False)
+
+    futures = dask_completed([submit(task) for task in itertools.islice(tasks, window)])
+    for future in futures:
+        try:
+            frame = future.result()
+        except Exception:
+            if client.status == "running":  # the run itself failed: a bug or another orgsim on a worker
+                raise
+            raise EnvironmentProblem(
+                f"--scheduler {address}: lost the Dask scheduler; every finished run is kept: "
+                "run the same command again (with a running scheduler) to resume") from None
+        future.release()
+        yield frame
+        for task in itertools.islice(tasks, 1):
+            futures.add(submit(task))
+
+
+@contextlib.contextmanager
+def _stopped_by_signals() -> Iterator[None]:
+    """Ctrl-C and SIGTERM raise :class:`Interrupted` in the main thread while an experiment runs."""
+    def stop(number: int, _frame: Any) -> None:
+        raise Interrupted(number)
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {number: signal.signal(number, stop) for number in (signal.SIGINT, signal.SIGTERM)}
     try:
-        client = Client(address, timeout="10s")
-    except OSError as error:
-        raise UserError(f"--scheduler {address}: cannot connect to a Dask scheduler ({error})") from None
-    with client:
-        futures = client.map(simulate, tasks, key=[t["run_id"] for t in tasks], pure=False)
-        for future in dask_completed(futures):
-            yield future.result()
-            future.release()
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def describe_size(experiment: Experiment) -> str:
+    rows = experiment.n_runs * (experiment.steps // experiment.record_every + 1)
+    return (f"{experiment.n_runs:,} runs ({len(experiment.scenarios)} scenario(s) × {experiment.n_points:,} "
+            f"design point(s) × {experiment.replications} replication(s)) of {experiment.steps} weeks; "
+            f"{rows:,} rows of {len(experiment.outputs)} outputs")
 
 
 def run_experiment(file: str | Path, workers: int | None = None, scheduler: str | None = None,
-                   out: str | Path | None = None, fresh: bool = False) -> Path:
-    """Run every missing run of an experiment; return the results folder."""
+                   out: str | Path | None = None, fresh: bool = False, yes: bool = False,
+                   accept_model_change: bool = False, echo: Callable[[str], None] = print) -> Path:
+    """Run every missing run of an experiment; return the results folder.
+
+    Raises :class:`UserError` for the user's mistakes (before anything is written),
+    :class:`EnvironmentProblem` for a full disk or a lost scheduler and :class:`Interrupted`
+    for Ctrl-C or SIGTERM; in every case the finished runs are kept.
+    """
     from tqdm.auto import tqdm
 
     experiment = load_experiment(file)
     out = Path(out) if out else Path("results") / experiment.name
-    runs = out / "runs"
     if workers is not None and not 1 <= workers <= 512:
         raise UserError(f"--workers {workers} is not allowed; allowed: an integer in [1, 512]")
-    _prepare(experiment, out, fresh)
-    done = {p.stem for p in runs.glob("*.parquet")} if runs.exists() else set()
-    tasks = [t for t in experiment.tasks() if t["run_id"] not in done]
-    workers = workers or multiprocessing.cpu_count()
-    backend = f"Dask at {scheduler}" if scheduler else f"{workers} local worker(s)"
-    print(f"{experiment.name}: {experiment.n_runs} runs, {len(done)} already done, "
-          f"{len(tasks)} to run on {backend} -> {out}")
-    results = _distributed(tasks, scheduler) if scheduler else _local(tasks, workers)
-    with tqdm(total=experiment.n_runs, initial=len(done), unit="run", desc=experiment.name) as bar:
-        for frame in results:
-            write_table(runs / f"{frame['run_id'].iloc[0]}.parquet", frame)
-            bar.update()
+    echo(f"{experiment.name}: {describe_size(experiment)}")
+    if experiment.n_runs > CONFIRM_ABOVE and not yes:
+        raise UserError(f"{experiment.path}: {experiment.n_runs:,} runs is above {CONFIRM_ABOVE:,}; "
+                        "check the design and add --yes to start")
+    client = _connect(scheduler) if scheduler else None
+    try:
+        manifest = _prepare(experiment, out, fresh, accept_model_change)
+        done = results.finished(out, experiment.n_runs)
+        already = int(done.sum())
+        workers = workers or multiprocessing.cpu_count()
+        backend = f"Dask at {scheduler}" if scheduler else f"{workers} local worker(s)"
+        echo(f"{experiment.name}: {already:,} already done, {experiment.n_runs - already:,} to run on {backend} "
+             f"-> {out}")
+        tasks = experiment.tasks(skip=done)
+        runs = (_distributed(tasks, client, window=8 * max(1, len(client.scheduler_info()["workers"])))
+                if client is not None else _local(tasks, workers))
+        journal = results.Journal(out, experiment.schema())
+        finished = 0
+        try:
+            with _stopped_by_signals(), tqdm(total=experiment.n_runs, initial=already, unit="run",
+                                             desc=experiment.name, smoothing=0.05) as bar:
+                try:
+                    for frame in runs:
+                        journal.append(frame)
+                        finished += 1
+                        bar.update()
+                finally:
+                    runs.close()  # stop the workers now: nothing they finish from here on could be kept
+        except OSError as error:
+            _wind_down(out, journal, manifest, finished, all_done=False, quiet=True)
+            raise _output_problem(out, error, f"the {already + finished:,} finished runs are kept: "
+                                              "free space or fix the folder, then run the same command "
+                                              "again to resume") from None
+        except BaseException:
+            _wind_down(out, journal, manifest, finished, all_done=False, quiet=True)
+            raise
+        _wind_down(out, journal, manifest, finished, all_done=already + finished == experiment.n_runs)
+    finally:
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.close(timeout=2)
     return out
 
 
+def _wind_down(out: Path, journal: results.Journal, manifest: dict[str, Any], finished: int, all_done: bool,
+               quiet: bool = False) -> None:
+    """Close the journal, move its runs into Parquet parts and record the session in the manifest.
+
+    ``quiet`` (when an error already stops the experiment): a failing write here is not raised;
+    the journal then stays, and the next session compacts it.
+    """
+    with contextlib.suppress(OSError) if quiet else contextlib.nullcontext():
+        journal.close()
+        results.compact(out)
+        _finish_manifest(out, manifest, finished, all_done)
+
+
 def read_results(out: str | Path) -> tuple[dict[str, Any], pd.DataFrame]:
-    """The manifest and all finished runs of a results folder."""
+    """The manifest (with its design ``points``) and the rows of every finished run of a results folder."""
     out = Path(out)
-    manifest_path = out / "experiment.json"
+    manifest_path = out / MANIFEST
     if not manifest_path.is_file():
-        raise UserError(f"{out}: not an experiment results folder (no experiment.json)")
-    files = sorted((out / "runs").glob("*.parquet"))
-    if not files:
+        raise UserError(f"{out}: not an experiment results folder (no {MANIFEST})")
+    manifest = json.loads(manifest_path.read_text())
+    if "model" not in manifest:
+        raise UserError(f"{out}: results of an older orgsim (before 0.3's consolidated runs); "
+                        "rerun the experiment with --fresh")
+    frame = results.read(out)
+    if frame.empty:
         raise UserError(f"{out}: no finished runs yet")
-    frame = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
-    return json.loads(manifest_path.read_text()), frame
+    design = manifest["design"]
+    if "grid" in design:
+        grid = Design(grid=design["grid"])
+        indices = range(len(grid)) if len(grid) <= 1_000_000 else sorted(frame["point"].unique())
+        manifest["points"] = [grid.point(i) for i in indices]
+    else:
+        manifest["points"] = pd.read_parquet(out / DESIGN).to_dict("records")
+    return manifest, frame

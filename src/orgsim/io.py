@@ -17,8 +17,19 @@ def temporary_files(name: str) -> str:
     return f".{name}.*.tmp"
 
 
+def _file_mode() -> int:
+    """The mode a newly created file gets under the process's umask (0o644 under the usual 022)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
-    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it into place."""
+    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it into place.
+
+    The file gets the permissions any new file would (the umask's), not the owner-only mode of
+    the temporary file, so a group can read an experiment's results as it reads other files.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     prefix, suffix = temporary_files(path.name).split("*")
     handle, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=suffix)
@@ -26,6 +37,7 @@ def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
     tmp = Path(tmp_name)
     try:
         write(tmp)
+        os.chmod(tmp, _file_mode())
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

@@ -307,9 +307,12 @@ class OrgModel(mesa.Model):
 
     def run(self, steps: int, progress: bool = False) -> pd.DataFrame:
         """Simulate ``steps`` weeks and return the timeseries."""
-        from tqdm.auto import tqdm
+        weeks: Iterable[int] = range(steps)
+        if progress:  # only then: even a disabled bar takes a process-wide lock, costly in a batch worker
+            from tqdm.auto import tqdm
 
-        for _ in tqdm(range(steps), desc="weeks", unit="wk", disable=not progress, delay=1.0):
+            weeks = tqdm(weeks, desc="weeks", unit="wk", delay=1.0)
+        for _ in weeks:
             self.step()
         return self.timeseries()
 

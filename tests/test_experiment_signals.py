@@ -1,0 +1,161 @@
+"""Stopping an experiment: Ctrl-C, SIGTERM, a killed parent, a killed Dask worker and scheduler.
+
+Measured as a researcher at a terminal sees it: the time until the prompt returns, which processes
+are left, and what is in the results folder afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from orgsim import results
+from tests.test_experiment_failures import one_line_error, write
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+#: 120 runs of about a second each on a loaded machine: far from done when the signal comes.
+LONG = """
+scenarios = ["siloed", "multiplier_led"]
+replications = 60
+master_seed = 5
+steps = 104
+outputs = ["mean_attitude", "active_customers"]
+"""
+N_RUNS = 120
+
+
+def start(args: list[str]) -> subprocess.Popen[str]:
+    """`orgsim ARGS` in its own process group, as a shell would start it."""
+    return subprocess.Popen([sys.executable, "-m", "orgsim.cli", *args], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+
+def wait_for_runs(out: Path, at_least: int, process: subprocess.Popen[str], limit: float = 180) -> None:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline and process.poll() is None:
+        if (out / "runs").is_dir() and results.finished(out, N_RUNS).sum() >= at_least:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"fewer than {at_least} runs finished in {limit} s")
+
+
+def group_members(group: int) -> list[int]:
+    """The processes still alive (not zombies) in a process group."""
+    alive = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == group and fields[0] != "Z":
+                alive.append(int(entry.name))
+    return alive
+
+
+def gone_within(group: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not group_members(group):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("how", "status"), [("SIGINT", 130), ("SIGTERM", 143)])
+def test_ctrl_c_or_sigterm_stops_within_5_s_and_keeps_every_finished_run(tmp_path, how, status):
+    spec = write(tmp_path, LONG)
+    out = tmp_path / "r"
+    process = start(["experiment", str(spec), "--workers", "2", "--out", str(out)])
+    wait_for_runs(out, 3, process)
+    sent = time.monotonic()
+    os.killpg(process.pid, getattr(signal, how))  # Ctrl-C reaches the whole foreground group
+    _, stderr = process.communicate(timeout=30)
+    took = time.monotonic() - sent
+    assert process.returncode == status, stderr
+    assert took < 5, f"the prompt came back after {took:.1f} s"
+    assert gone_within(process.pid, 5), "worker processes outlived orgsim"
+    assert "Traceback" not in stderr and "leaked" not in stderr
+    assert f"stopped by {how}; finished runs are kept" in stderr
+    kept = int(results.finished(out, N_RUNS).sum())
+    assert 3 <= kept < N_RUNS and not results.journals(out)  # compacted on the way out
+    resumed = start(["experiment", str(spec), "--workers", "2", "--out", str(out)])
+    wait_for_runs(out, kept + 2, resumed)
+    os.killpg(resumed.pid, signal.SIGINT)
+    stdout, _ = resumed.communicate(timeout=30)
+    assert f"{kept} already done, {N_RUNS - kept} to run" in stdout
+
+
+@pytest.mark.slow
+def test_workers_do_not_outlive_a_killed_parent(tmp_path):
+    spec = write(tmp_path, LONG)
+    out = tmp_path / "r"
+    process = start(["experiment", str(spec), "--workers", "2", "--out", str(out)])
+    wait_for_runs(out, 2, process)
+    assert len(group_members(process.pid)) >= 3  # orgsim, its fork server and workers
+    os.kill(process.pid, signal.SIGKILL)  # the parent only, as an out-of-memory killer would
+    process.communicate(timeout=30)
+    assert gone_within(process.pid, 5), f"left running: {group_members(process.pid)}"
+    assert results.finished(out, N_RUNS).sum() >= 2  # its journal keeps what it finished
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_a_killed_dask_worker_and_a_killed_scheduler_on_a_loopback_cluster(tmp_path):
+    """A cluster started from the command line: losing a worker costs nothing; losing the scheduler
+    stops orgsim with one line (exit 1), keeps every finished run, and a new cluster resumes."""
+    spec = write(tmp_path, LONG.replace("replications = 60", "replications = 15"))
+    out = tmp_path / "r"
+    started: list[subprocess.Popen[bytes]] = []
+
+    def cluster() -> tuple[str, subprocess.Popen[bytes], list[subprocess.Popen[bytes]]]:
+        address = f"tcp://127.0.0.1:{free_port()}"
+        scheduler = subprocess.Popen([BIN / "dask", "scheduler", "--host", "127.0.0.1", "--port",
+                                      address.rsplit(":", 1)[1], "--no-dashboard"], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL, start_new_session=True)
+        workers = [subprocess.Popen([BIN / "dask", "worker", address, "--nthreads", "1", "--no-dashboard"],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+                   for _ in range(2)]
+        started.extend([scheduler, *workers])
+        return address, scheduler, workers
+
+    try:
+        address, scheduler, workers = cluster()
+        process = start(["experiment", str(spec), "--scheduler", address, "--out", str(out)])
+        wait_for_runs(out, 2, process, limit=240)
+        os.killpg(workers[0].pid, signal.SIGKILL)
+        wait_for_runs(out, 6, process, limit=240)  # the other worker carries on
+        os.killpg(scheduler.pid, signal.SIGKILL)
+        _, stderr = process.communicate(timeout=60)
+        assert process.returncode == 1, stderr
+        assert "lost the Dask scheduler; every finished run is kept" in one_line_error(
+            subprocess.CompletedProcess([], 1, "", stderr))
+        kept = int(results.finished(out, 30).sum())
+        assert kept >= 6
+
+        address, _, _ = cluster()
+        resumed = subprocess.run([sys.executable, "-m", "orgsim.cli", "experiment", str(spec), "--scheduler",
+                                  address, "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=600)
+        assert resumed.returncode == 0, resumed.stderr
+        assert f"{kept} already done, {30 - kept} to run" in resumed.stdout
+        assert results.finished(out, 30).all()
+    finally:
+        for child in started:
+            if child.poll() is None:
+                os.killpg(child.pid, signal.SIGKILL)
+                child.wait()

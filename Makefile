@@ -10,7 +10,7 @@ PYTHON ?= $(shell for p in python3.12 python3.13 python3.14 python3; do \
 	if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; \
 	then echo $$p; break; fi; done)
 
-.PHONY: demo test test-fast coverage test-wheel bench lint docs figures patterns screen calibration clean chromium mutate
+.PHONY: demo test test-fast coverage test-wheel bench bench-scale lint docs figures patterns screen calibration clean chromium mutate
 
 $(STAMP): pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then \
@@ -66,6 +66,10 @@ mutate: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_benchmarks.py
 	$(BIN)/python benchmarks/experiment_benchmark.py 2>/dev/null
+
+# A 20,480-run Sobol experiment killed and resumed, its size, read-back and report (15-30 min)
+bench-scale: $(STAMP)
+	$(BIN)/python benchmarks/experiment_scale.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

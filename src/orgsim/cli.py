@@ -6,12 +6,17 @@
     orgsim params
     orgsim scenarios
     orgsim docs [--check] [--path FILE]
-    orgsim experiment FILE [--workers N] [--scheduler ADDRESS] [--out DIR] [--fresh]
-    orgsim report DIR
+    orgsim experiment FILE [--workers N] [--scheduler ADDRESS] [--out DIR] [--fresh] [--yes] [--accept-model-change]
+    orgsim report DIR [--event OUTPUT<VALUE ...]
+    orgsim discover DIR --kpi OUTPUT (--above X | --below X) [--week N] [--cases points|runs]
+                    [--threshold D] [--min-mass M] [--box N] [--keep-insignificant]
     orgsim ui [--host H] [--port P] [--mesa]
 
 A user's mistake prints one line naming the file, the key and what is
-allowed, and exits with status 2; nothing is written. When the reader of the
+allowed, and exits with status 2; nothing is written. A problem of the
+environment (a full disk, a lost Dask scheduler) prints one line and exits
+with status 1; Ctrl-C exits with 130 and SIGTERM with 143. Finished runs are
+kept in every case. When the reader of the
 output stops early (``orgsim params | head``) orgsim stops quietly, no
 traceback, with status 141 (128 + SIGPIPE) like any Unix tool.
 """
@@ -21,6 +26,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import signal
 import sys
 import time
 import tomllib
@@ -28,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from orgsim import __version__
-from orgsim.errors import UserError
+from orgsim.errors import EnvironmentProblem, Interrupted, UserError, describe_os_error
 
 SUMMARY_COLUMNS = (
     "mean_attitude", "share_supporters", "knowledge_reach", "offer_fit", "trust_sales_in_marketing",
@@ -118,10 +124,10 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
     path = Path(args.file)
     if _is_experiment(path):
-        from orgsim.experiment import load_experiment
+        from orgsim.experiment import describe_size, load_experiment
 
         experiment = load_experiment(path)
-        print(f"{path}: valid experiment {experiment.name!r}, {experiment.n_runs} runs")
+        print(f"{path}: valid experiment {experiment.name!r}: {describe_size(experiment)}")
         return 0
     scenario = scenarios.load(path)
     print(f"{path}: valid scenario {scenario.name!r}, {scenario.steps} weeks, seed {scenario.seed}, "
@@ -181,7 +187,8 @@ def _cmd_patterns(args: argparse.Namespace) -> int:
 def _cmd_experiment(args: argparse.Namespace) -> int:
     from orgsim.experiment import run_experiment
 
-    out = run_experiment(args.file, workers=args.workers, scheduler=args.scheduler, out=args.out, fresh=args.fresh)
+    out = run_experiment(args.file, workers=args.workers, scheduler=args.scheduler, out=args.out, fresh=args.fresh,
+                         yes=args.yes, accept_model_change=args.accept_model_change)
     print(f"done: results in {out}; `orgsim report {out}` writes the statistics")
     return 0
 
@@ -189,7 +196,21 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     from orgsim.report import write_report
 
-    print(f"wrote {write_report(Path(args.dir))}")
+    print(f"wrote {write_report(Path(args.dir), events=args.event)}")
+    return 0
+
+
+def _cmd_discover(args: argparse.Namespace) -> int:
+    from orgsim.discover import discover, summary, write_discovery
+    from orgsim.experiment import read_results
+
+    manifest, frame = read_results(Path(args.dir))
+    result = discover(manifest, frame, args.kpi, above=args.above, below=args.below, week=args.week,
+                      cases=args.cases, threshold=args.threshold, min_mass=args.min_mass, box=args.box,
+                      drop_insignificant=not args.keep_insignificant)
+    markdown, figure = write_discovery(Path(args.dir), result)
+    print(summary(result))
+    print(f"wrote {markdown} and {figure}")
     return 0
 
 
@@ -242,11 +263,38 @@ def build_parser() -> argparse.ArgumentParser:
     experiment.add_argument("--scheduler", help="address of a running Dask scheduler, e.g. tcp://127.0.0.1:8786")
     experiment.add_argument("--out", help="results folder (default: results/<experiment>)")
     experiment.add_argument("--fresh", action="store_true", help="delete the earlier results orgsim wrote in the folder (refused if it holds anything else) and start over")
+    experiment.add_argument("--yes", action="store_true", help="start even a design of more than 100,000 runs")
+    experiment.add_argument("--accept-model-change", action="store_true",
+                            help="resume results made by another orgsim version or model code (recorded in the manifest)")
     experiment.set_defaults(handler=_cmd_experiment)
 
     report = sub.add_parser("report", help="write report.md with figures for an experiment's results")
     report.add_argument("dir", help="results folder, e.g. results/silo_vs_multiplier")
+    report.add_argument("--event", action="append", metavar="OUTPUT<VALUE",
+                        help="time-to-event: the week OUTPUT first goes below (<) or above (>) VALUE, or VALUE%% of "
+                             "its week-0 value, e.g. \"active_customers<450\" or \"active_customers<90%%\" "
+                             "(repeatable; replaces the default events)")
     report.set_defaults(handler=_cmd_report)
+
+    discover = sub.add_parser("discover", help="scenario discovery: which parameter ranges lead to an outcome (PRIM); "
+                                               "writes discovery.md and figures/discovery.png")
+    discover.add_argument("dir", help="results folder of an experiment with a [grid] or [sample] design")
+    discover.add_argument("--kpi", required=True, help="the output that defines the outcome, e.g. active_customers")
+    discover.add_argument("--above", type=float, metavar="X", help="the outcome: the KPI above X")
+    discover.add_argument("--below", type=float, metavar="X", help="the outcome: the KPI below X")
+    discover.add_argument("--week", type=int, help="the recorded week to judge (default: the last)")
+    discover.add_argument("--cases", default="points",
+                          help="points (default): a design point is a case, its KPI the mean over its replications; "
+                               "runs: every run is a case")
+    discover.add_argument("--threshold", type=float, default=0.8, metavar="D",
+                          help="choose the box with the highest coverage among those with density >= D (default 0.8)")
+    discover.add_argument("--min-mass", type=float, default=0.05, metavar="M",
+                          help="PRIM stops peeling before a box holds less than this share of the cases (default 0.05)")
+    discover.add_argument("--box", type=int, metavar="N", help="choose box N of the peeling trajectory instead")
+    discover.add_argument("--keep-insignificant", action="store_true",
+                          help="keep the chosen box's bounds whose quasi-p-value exceeds 0.05 (default: drop them "
+                               "while the box keeps its density)")
+    discover.set_defaults(handler=_cmd_discover)
 
     ui = sub.add_parser("ui", help="serve the browser UI (default http://127.0.0.1:8765)")
     ui.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
@@ -283,6 +331,19 @@ def _main(argv: list[str] | None) -> int:
     except UserError as error:
         print(f"orgsim: error: {error}", file=sys.stderr)
         return 2
+    except EnvironmentProblem as error:
+        print(f"orgsim: error: {error}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        raise  # the reader went away: handled quietly in main()
+    except OSError as error:  # a file orgsim had to write or read, outside an experiment's own checks
+        message, status = describe_os_error(error)
+        print(f"orgsim: error: {message}", file=sys.stderr)
+        return status
+    except Interrupted as stop:
+        print(f"orgsim: stopped by {signal.Signals(stop.signal_number).name}; finished runs are kept, "
+              "the same command resumes", file=sys.stderr)
+        return 128 + stop.signal_number
     except KeyboardInterrupt:
         print("orgsim: interrupted", file=sys.stderr)
         return 130

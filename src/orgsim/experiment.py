@@ -60,7 +60,7 @@ import tempfile
 import threading
 import time
 import tomllib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -216,7 +216,7 @@ def model_identity() -> dict[str, str]:
 
 def provenance() -> dict[str, Any]:
     """What a methods section needs to say where results came from."""
-    versions = {}
+    versions: dict[str, str | None] = {}
     for name in ("numpy", "scipy", "pandas", "pyarrow", "mesa", "SALib"):
         try:
             versions[name.lower()] = importlib.metadata.version(name)
@@ -396,18 +396,23 @@ def simulate(task: dict[str, Any]) -> pd.DataFrame:
     return pd.concat([pd.DataFrame([meta] * len(frame)), frame], axis=1)
 
 
-#: The report and its figures (orgsim.report writes them).
+#: The reports and their figures (orgsim.report and orgsim.discover write them; named here so that
+#: ``--fresh`` knows them as orgsim's own).
 REPORT, TRAJECTORIES_FIGURE, GRID_FIGURE, SENSITIVITY_FIGURE = (
     "report.md", "trajectories.png", "grid.png", "sensitivity.png")
+TIME_TO_EVENT_FIGURE, REPLICATIONS_FIGURE = "time_to_event.png", "replications.png"
+DISCOVERY, DISCOVERY_FIGURE = "discovery.md", "discovery.png"
+REPORT_FIGURES = (TRAJECTORIES_FIGURE, GRID_FIGURE, SENSITIVITY_FIGURE, TIME_TO_EVENT_FIGURE, REPLICATIONS_FIGURE,
+                  DISCOVERY_FIGURE)
 MANIFEST, DESIGN = "experiment.json", "design.parquet"
 #: The temporary files of orgsim's atomic writes in a results folder (manifest, design, runs, report).
 #: A writer killed between creating one and renaming it into place leaves it behind; resuming sweeps them.
 TEMPORARY_FILES = (temporary_files(MANIFEST), temporary_files(DESIGN), results.TEMPORARY_PARTS,
-                   temporary_files(REPORT))
+                   temporary_files(REPORT), temporary_files(DISCOVERY),
+                   *(f"figures/{temporary_files(name)}" for name in REPORT_FIGURES))
 #: What orgsim writes in a results folder. ``--fresh`` removes these and nothing else.
 OWN_FILES = (MANIFEST, DESIGN, f"{results.RUNS}/{results.PARTS}", f"{results.RUNS}/{results.JOURNALS}", REPORT,
-             *TEMPORARY_FILES,
-             *(f"figures/{name}" for name in (TRAJECTORIES_FIGURE, GRID_FIGURE, SENSITIVITY_FIGURE)))
+             DISCOVERY, *TEMPORARY_FILES, *(f"figures/{name}" for name in REPORT_FIGURES))
 OWN_FOLDERS = ("runs/*", "runs", "figures")
 
 
@@ -559,7 +564,7 @@ def _worker_start() -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
-def _local(tasks: Iterator[dict[str, Any]], workers: int) -> Iterator[pd.DataFrame]:
+def _local(tasks: Iterator[dict[str, Any]], workers: int) -> Generator[pd.DataFrame]:
     """Run tasks on ``workers`` local processes, a few in flight each; yield rows as runs finish."""
     if workers == 1:
         for task in tasks:
@@ -614,7 +619,7 @@ def _connect(address: str) -> Any:
                                  "start one (dask scheduler) or check the address; nothing was written") from None
 
 
-def _distributed(tasks: Iterator[dict[str, Any]], client: Any, window: int) -> Iterator[pd.DataFrame]:
+def _distributed(tasks: Iterator[dict[str, Any]], client: Any, window: int) -> Generator[pd.DataFrame]:
     """Run tasks on a Dask cluster, ``window`` in flight; yield rows as runs finish."""
     from distributed import as_completed as dask_completed
 

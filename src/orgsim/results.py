@@ -20,6 +20,7 @@ part and deleting its journal) is read once.
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Iterator
@@ -127,12 +128,16 @@ def compact(out: Path) -> int:
         stamp = time.time_ns()
         for scenario, rows in frame.groupby("scenario", sort=False):
             path = out / RUNS / str(scenario) / f"part-{stamp}.parquet"
-            table = pa.Table.from_pandas(rows, schema=tables[0].schema, preserve_index=False)
-            atomic_write(path, lambda tmp, table=table: pq.write_table(table, tmp, compression="zstd"))
+            atomic_write(path, functools.partial(_write_part, pa.Table.from_pandas(
+                rows, schema=tables[0].schema, preserve_index=False)))
         moved = int(frame["run"].nunique())
     for path in paths:  # only after every part is in place: a kill before this leaves duplicates, never losses
         path.unlink()
     return moved
+
+
+def _write_part(table: pa.Table, path: Path) -> None:
+    pq.write_table(table, path, compression="zstd")
 
 
 def read(out: Path) -> pd.DataFrame:

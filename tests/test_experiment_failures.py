@@ -148,6 +148,7 @@ def test_a_full_disk_stops_at_once_keeps_every_finished_run_and_resumes(tmp_path
     assert facts["kept"] == "800"
 
 
+@pytest.mark.slow
 def test_a_write_failure_mid_run_keeps_the_runs_written_before_it(tmp_path, monkeypatch):
     spec = write(tmp_path, TINY)
     out = tmp_path / "r"
@@ -197,6 +198,7 @@ def test_results_are_readable_as_the_umask_says(tmp_path):
 
 
 # ------------------------------------------------------------------ files and flags
+@pytest.mark.slow
 def test_a_file_that_is_not_utf8_is_one_line(tmp_path):
     spec = tmp_path / "latin1.toml"
     spec.write_bytes('description = "Gr\xfc\xdfe"\nscenarios = ["siloed"]\n'.encode("latin-1"))
@@ -205,6 +207,7 @@ def test_a_file_that_is_not_utf8_is_one_line(tmp_path):
     assert "latin1.toml: not UTF-8" in one_line_error(result) and not (tmp_path / "o").exists()
 
 
+@pytest.mark.slow
 def test_a_bad_scheduler_address_is_one_line_and_writes_nothing(tmp_path):
     spec = write(tmp_path, TINY)
     bad = orgsim("experiment", str(spec), "--scheduler", "foo", "--out", str(tmp_path / "a"), timeout=120)
@@ -234,6 +237,7 @@ def test_a_huge_grid_is_refused_at_once_without_expanding_it(tmp_path):
     assert time.perf_counter() - started < 5
 
 
+@pytest.mark.slow
 def test_a_large_design_is_lazy_and_asks_for_yes(tmp_path):
     """400,000 runs: validated, sized and started lazily; above 100,000 runs only with --yes."""
     values = ", ".join(f"{v / 100:.2f}" for v in range(100))

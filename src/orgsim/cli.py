@@ -279,11 +279,11 @@ def build_parser() -> argparse.ArgumentParser:
     discover = sub.add_parser("discover", help="scenario discovery: which parameter ranges lead to an outcome (PRIM); "
                                                "writes discovery.md and figures/discovery.png")
     discover.add_argument("dir", help="results folder of an experiment with a [grid] or [sample] design")
-    discover.add_argument("--kpi", required=True, help="the output that defines the outcome, e.g. active_customers")
+    discover.add_argument("--kpi", required=True, metavar="OUTPUT", help="the output that defines the outcome, e.g. active_customers")
     discover.add_argument("--above", type=float, metavar="X", help="the outcome: the KPI above X")
     discover.add_argument("--below", type=float, metavar="X", help="the outcome: the KPI below X")
-    discover.add_argument("--week", type=int, help="the recorded week to judge (default: the last)")
-    discover.add_argument("--cases", default="points",
+    discover.add_argument("--week", type=int, metavar="N", help="the recorded week to judge (default: the last)")
+    discover.add_argument("--cases", default="points", metavar="points|runs",
                           help="points (default): a design point is a case, its KPI the mean over its replications; "
                                "runs: every run is a case")
     discover.add_argument("--threshold", type=float, default=0.8, metavar="D",

@@ -412,7 +412,8 @@ TEMPORARY_FILES = (temporary_files(MANIFEST), temporary_files(DESIGN), results.T
                    *(f"figures/{temporary_files(name)}" for name in REPORT_FIGURES))
 #: What orgsim writes in a results folder. ``--fresh`` removes these and nothing else.
 OWN_FILES = (MANIFEST, DESIGN, f"{results.RUNS}/{results.PARTS}", f"{results.RUNS}/{results.JOURNALS}", REPORT,
-             DISCOVERY, *TEMPORARY_FILES, *(f"figures/{name}" for name in REPORT_FIGURES))
+             DISCOVERY, *TEMPORARY_FILES, *(f"figures/{name}" for name in REPORT_FIGURES),
+             f"{results.RUNS}/*.parquet", f"{results.RUNS}/{temporary_files('*.parquet')}")  # one file per run: orgsim 0.1
 OWN_FOLDERS = ("runs/*", "runs", "figures")
 
 
@@ -748,7 +749,7 @@ def read_results(out: str | Path) -> tuple[dict[str, Any], pd.DataFrame]:
         raise UserError(f"{out}: not an experiment results folder (no {MANIFEST})")
     manifest = json.loads(manifest_path.read_text())
     if "model" not in manifest:
-        raise UserError(f"{out}: results of an older orgsim (before 0.3's consolidated runs); "
+        raise UserError(f"{out}: results of orgsim 0.1 (one file per run); "
                         "rerun the experiment with --fresh")
     frame = results.read(out)
     if frame.empty:

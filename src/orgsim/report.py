@@ -37,6 +37,7 @@ from scipy import stats as sps
 from orgsim import analysis as an
 from orgsim.analysis import short_value
 from orgsim.experiment import (
+    DISCOVERY,
     GRID_FIGURE,
     REPLICATIONS_FIGURE,
     REPORT,
@@ -797,6 +798,8 @@ def write_report(out: Path, events: Sequence[str] | None = None) -> Path:
     if parts.warnings:
         intro.append(f"> ⚠ The sensitivity analysis raised {parts.warnings} warning(s): read them before the indices.\n")
     intro += ["## Headline\n", "\n".join(f"- {line}" for line in parts.headline) + "\n"]
+    if (out / DISCOVERY).is_file():
+        intro.append(f"Scenario discovery (PRIM, `orgsim discover`): see [{DISCOVERY}]({DISCOVERY}).\n")
     methods = ["## Methods\n", _methods(manifest, frame, done, len(outputs), parts.analyses)]
     tail = ([f"## Appendix: the other {len(rest)} outputs\n",
              "The same analyses for every recorded output not in the body: " + ", ".join(f"`{o}`" for o in rest) + ".\n"]

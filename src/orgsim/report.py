@@ -677,10 +677,16 @@ def _grid_section(c: _Context, cells: pd.DataFrame, parts: _Parts) -> None:
         own = anovas[(anovas["output"] == output) & ~anovas["term"].isin(["Residual", "replication (block)"])
                      & anovas["partial_eta_sq"].notna()]
         if len(own):
-            top = own.sort_values("partial_eta_sq", ascending=False).iloc[0]
-            parts.headline.append(f"`{output}`: largest effect {top['term']} (partial η² = {_num(top['partial_eta_sq'])}, "
-                                  f"Holm-adjusted {_p_is(top['p_holm'])}; model R² = {top['r_squared']:.2f}, "
-                                  f"n = {int(top['n'])} runs)")
+            significant = own[own["p_holm"] < 0.05]
+            if significant.empty:  # a headline names an effect only when it survives the correction
+                parts.headline.append(f"`{output}`: no factor or interaction significant after Holm (smallest "
+                                      f"adjusted {_p_is(own['p_holm'].min())}; model R² = "
+                                      f"{own['r_squared'].iloc[0]:.2f}, n = {int(own['n'].iloc[0])} runs)")
+                continue
+            top = significant.sort_values("partial_eta_sq", ascending=False).iloc[0]
+            parts.headline.append(f"`{output}`: largest significant effect {top['term']} (partial η² = "
+                                  f"{_num(top['partial_eta_sq'])}, Holm-adjusted {_p_is(top['p_holm'])}; model R² = "
+                                  f"{top['r_squared']:.2f}, n = {int(top['n'])} runs)")
     parts.analyses.append("For the grid, each output's final value was regressed on the factors (categorical, with "
                           "two-way interactions and the replication as a block) by ordinary least squares; type II "
                           "ANOVA F tests with partial η² as effect size, Holm-adjusted over all factor tests (statsmodels).")

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import stat
 import subprocess
 import sys
@@ -315,5 +316,81 @@ def test_results_are_a_few_files_per_scenario_and_read_back_in_run_order(tmp_pat
     assert [Path(f).parent.name for f in files[1:]] == ["multiplier_led", "siloed"]
     manifest, frame = read_results(out)
     assert frame["run"].is_monotonic_increasing and frame["run"].nunique() == 40
-    assert manifest["points"] == [{"n_customers": 150, "n_employees": 30}]
+    assert list(manifest["points"]) == [{"n_customers": 150, "n_employees": 30}]
     pd.testing.assert_frame_equal(frame, results.read(out))
+
+
+# ------------------------------------------------------------------ found in review
+def test_duplicate_outputs_and_num_levels_outside_morris_are_refused_before_anything_runs(tmp_path):
+    twice = write(tmp_path, 'scenarios = ["siloed"]\noutputs = ["revenue", "revenue"]\n', "twice.toml")
+    with pytest.raises(UserError, match="outputs lists revenue more than once"):
+        load_experiment(twice)
+    levels = write(tmp_path, 'scenarios = ["base"]\n[sample]\nmethod = "latin"\nn = 8\nnum_levels = 4\n'
+                             '[sample.ranges]\nsilo_strength = [0.0, 1.0]\nad_share = [0.0, 1.0]\n', "levels.toml")
+    with pytest.raises(UserError, match="num_levels is for morris only"):
+        load_experiment(levels)
+
+
+def test_a_huge_sampled_design_is_refused_before_it_is_drawn(tmp_path):
+    ranges = "".join(f"{name} = [0.0, 1.0]\n" for name in ("silo_strength", "ad_share", "purpose_clarity",
+                                                           "marketing_support", "recognition_rate"))
+    spec = write(tmp_path, f'scenarios = ["base"]\nreplications = 1000\n[sample]\nmethod = "sobol"\nn = 65536\n'
+                           f'[sample.ranges]\n{ranges}')
+    started = time.perf_counter()
+    with pytest.raises(UserError, match=r"458,752,000 runs; allowed: at most 100,000,000"):
+        load_experiment(spec)
+    assert time.perf_counter() - started < 2
+
+
+@pytest.mark.slow
+def test_a_second_session_on_the_same_folder_is_refused(tmp_path):
+    from tests.test_experiment_signals import LONG, start, wait_for_runs
+
+    spec = write(tmp_path, LONG)
+    out = tmp_path / "r"
+    first = start(["experiment", str(spec), "--workers", "1", "--out", str(out)])
+    try:
+        wait_for_runs(out, 1, first)
+        second = orgsim("experiment", str(spec), "--workers", "1", "--out", str(out))
+        assert second.returncode == 2
+        assert "another orgsim session is running this experiment there" in one_line_error(second)
+    finally:
+        first.send_signal(signal.SIGINT)
+        first.communicate(timeout=30)
+    assert first.returncode == 130
+
+
+@pytest.mark.slow
+def test_damaged_results_are_one_line_errors_naming_the_file(tmp_path):
+    spec = write(tmp_path, TINY)
+    out = run_experiment(spec, workers=1, out=tmp_path / "r")
+    part = next((out / "runs").rglob("part-*.parquet"))
+    part.write_bytes(part.read_bytes()[:100])
+    for command in (["report", str(out)], ["experiment", str(spec), "--out", str(out)]):
+        result = orgsim(*command)
+        assert result.returncode == 2 and f"{part}: damaged results file" in one_line_error(result)
+    (out / "experiment.json").write_text('{"bad')
+    result = orgsim("report", str(out))
+    assert result.returncode == 2 and "damaged manifest" in one_line_error(result)
+
+
+def test_scheduler_addresses_are_checked_at_once(tmp_path):
+    spec = write(tmp_path, TINY)
+    for address, message in (("", "not a scheduler address"), ("tcp://999.1.1.1:8786", "no such host"),
+                             ("tcp://127.0.0.1", "not a scheduler address")):
+        started = time.perf_counter()
+        with pytest.raises(UserError, match=message):
+            run_experiment(spec, scheduler=address, out=tmp_path / "o")
+        assert time.perf_counter() - started < 5
+    started = time.perf_counter()
+    with pytest.raises(EnvironmentProblem, match="cannot reach a Dask scheduler there"):
+        run_experiment(spec, scheduler="tcp://127.0.0.1:9", out=tmp_path / "o")
+    assert time.perf_counter() - started < 5 and not (tmp_path / "o").exists()
+
+
+def test_the_last_week_is_recorded_even_when_record_every_does_not_divide_the_weeks(tmp_path):
+    spec = write(tmp_path, TINY.replace("steps = 4", "steps = 5\nrecord_every = 2").replace("replications = 3",
+                                                                                        "replications = 1"))
+    assert "of 5 weeks; 8 rows" in experiments.describe_size(load_experiment(spec))
+    _, frame = read_results(run_experiment(spec, workers=1, out=tmp_path / "r"))
+    assert sorted(frame["step"].unique()) == [0, 2, 4, 5]

@@ -159,3 +159,25 @@ def test_a_killed_dask_worker_and_a_killed_scheduler_on_a_loopback_cluster(tmp_p
             if child.poll() is None:
                 os.killpg(child.pid, signal.SIGKILL)
                 child.wait()
+
+
+@pytest.mark.slow
+def test_two_experiments_on_one_dask_cluster_keep_their_own_results(tmp_path):
+    """Task keys carry each experiment's fingerprint: two designs at once never swap results."""
+    from distributed import LocalCluster
+
+    from orgsim.experiment import read_results, run_experiment
+
+    small = LONG.replace("replications = 60", "replications = 6").replace("steps = 104", "steps = 6")
+    specs = [write(tmp_path, small.replace("master_seed = 5", f"master_seed = {seed}"), f"seed{seed}.toml")
+             for seed in (1, 99)]
+    with LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None) as cluster:
+        both = [start(["experiment", str(spec), "--scheduler", cluster.scheduler_address, "--out",
+                       str(tmp_path / spec.stem)]) for spec in specs]
+        for process in both:
+            process.communicate(timeout=300)
+            assert process.returncode == 0
+    for spec in specs:
+        local = read_results(run_experiment(spec, workers=1, out=tmp_path / f"local-{spec.stem}"))[1]
+        remote = read_results(tmp_path / spec.stem)[1]
+        assert remote.equals(local), spec.stem

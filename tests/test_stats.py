@@ -79,7 +79,8 @@ def test_pairing_detects_a_difference_the_unpaired_test_misses():
 
 def test_degenerate_pairs_are_said_not_tested():
     same = paired_comparison(np.ones(5), np.ones(5))
-    assert same.p_t == same.p_rank == 1.0 and same.note == "identical in every pair"
+    assert np.isnan(same.p_t) and np.isnan(same.p_rank) and np.isnan(same.g)
+    assert same.note == "identical in every pair: tests undefined"
     shifted = paired_comparison(np.ones(5), np.ones(5) + 2)
     assert math.isnan(shifted.p_t) and "tests undefined" in shifted.note and shifted.difference == 2
 

@@ -40,10 +40,12 @@ outlive the orgsim process that started them by more than about a second.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import functools
 import gc
 import hashlib
 import importlib.metadata
+import io
 import itertools
 import json
 import logging
@@ -54,13 +56,15 @@ import platform
 import queue
 import shlex
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import tomllib
-from collections.abc import Callable, Generator, Iterator
+import urllib.parse
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -104,7 +108,8 @@ class Design:
 
     grid: dict[str, list[Any]] = field(default_factory=dict)
     sample: dict[str, Any] | None = None
-    sampled: tuple[dict[str, Any], ...] = ()
+    #: The sampled points, one row each (a matrix: a million points take 8 bytes per value, not a dict).
+    sampled: np.ndarray = field(default_factory=lambda: np.empty((0, 0)))
 
     def __len__(self) -> int:
         if self.sample is not None:
@@ -114,7 +119,8 @@ class Design:
     def point(self, index: int) -> dict[str, Any]:
         """The parameter values of design point ``index`` (grid: the last parameter varies fastest)."""
         if self.sample is not None:
-            return self.sampled[index]
+            return {name: int(round(value)) if PARAMS_BY_NAME[name].kind is int else float(value)
+                    for name, value in zip(self.varied, self.sampled[index], strict=True)}
         point = {}
         for name, values in reversed(self.grid.items()):
             index, digit = divmod(index, len(values))
@@ -125,8 +131,27 @@ class Design:
     def varied(self) -> tuple[str, ...]:
         return tuple(self.sample["ranges"]) if self.sample is not None else tuple(self.grid)
 
+    def points(self) -> Sequence[dict[str, Any]]:
+        """Every design point, made when indexed (a grid of millions costs nothing until then)."""
+        return _Points(self)
+
     def describe(self) -> dict[str, Any]:
         return self.sample if self.sample is not None else {"grid": self.grid}
+
+
+class _Points(Sequence[dict[str, Any]]):
+    def __init__(self, design: Design) -> None:
+        self.design = design
+
+    def __len__(self) -> int:
+        return len(self.design)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self.design.point(i) for i in range(*index.indices(len(self)))]
+        if not -len(self) <= index < len(self):
+            raise IndexError(index)
+        return self.design.point(index % len(self))
 
 
 @dataclass(frozen=True)
@@ -182,7 +207,8 @@ class Experiment:
         """Changes when any run would change: the design, seeds, weeks, outputs and the scenarios' contents."""
         design = self.design.describe()
         text = json.dumps({
-            "scenarios": self.scenario_contents, "design": design, "sampled": list(self.design.sampled),
+            "scenarios": self.scenario_contents, "design": design,
+            "sampled": hashlib.sha256(np.ascontiguousarray(self.design.sampled, dtype=float).tobytes()).hexdigest(),
             "replications": self.replications, "master_seed": self.master_seed, "steps": self.steps,
             "record_every": self.record_every, "outputs": self.outputs,
         }, sort_keys=True, default=str)
@@ -252,7 +278,7 @@ def _param(name: str, where: str):
     return PARAMS_BY_NAME[name]
 
 
-def _design(data: dict[str, Any], path: Path, master_seed: int) -> Design:
+def _design(data: dict[str, Any], path: Path, master_seed: int, replications_and_scenarios: int) -> Design:
     grid, sample = data.get("grid", {}), data.get("sample")
     if grid and sample:
         raise UserError(f"{path}: give either [grid] or [sample], not both")
@@ -291,7 +317,13 @@ def _design(data: dict[str, Any], path: Path, master_seed: int) -> Design:
                             f"with {param.low:g} <= low < high <= {param.high:g}")
     problem = {"num_vars": len(ranges), "names": list(ranges), "bounds": [list(map(float, b)) for b in ranges.values()]}
     seed = master_seed % (2**32)
+    if "num_levels" in sample and method != "morris":
+        raise UserError(f"{where}: num_levels is for morris only; {method} does not use it")
     levels = check_int(sample.get("num_levels", 4), "num_levels", where, 2, 100)
+    points = {"morris": n * (len(ranges) + 1), "sobol": n * (len(ranges) + 2), "latin": n}[method]
+    if points * replications_and_scenarios > MAX_RUNS:  # refused before a sample is drawn
+        raise UserError(f"{path}: the design has {points * replications_and_scenarios:,} runs; allowed: at most "
+                        f"{MAX_RUNS:,} (a smaller n, fewer parameters or replications)")
     if method == "morris":
         from SALib.sample import morris
 
@@ -304,11 +336,8 @@ def _design(data: dict[str, Any], path: Path, master_seed: int) -> Design:
         from SALib.sample import latin
 
         matrix = latin.sample(problem, n, seed=seed)
-    kinds = [PARAMS_BY_NAME[name].kind for name in ranges]
-    points = tuple({name: int(round(value)) if kind is int else float(value)
-                    for name, kind, value in zip(ranges, kinds, row, strict=True)} for row in matrix)
     described = {"method": method, "n": n, "num_levels": levels, "ranges": ranges, "problem": problem}
-    return Design(sample=described, sampled=points)
+    return Design(sample=described, sampled=np.asarray(matrix, dtype=float))
 
 
 def _read_text(path: Path) -> str:
@@ -341,11 +370,14 @@ def load_experiment(path: str | Path) -> Experiment:
     outputs = data.get("outputs", list(OUTPUT_NAMES))
     if not isinstance(outputs, list) or not outputs:
         raise UserError(f"{path}: outputs must be a non-empty list of output names")
+    if len(set(map(str, outputs))) < len(outputs):
+        twice = sorted({str(o) for o in outputs if outputs.count(o) > 1})
+        raise UserError(f"{path}: outputs lists {', '.join(twice)} more than once; allowed: each output once")
     for name in outputs:
         if name not in OUTPUT_NAMES:
             raise UserError(f"{path}: unknown output {name!r}{did_you_mean(str(name), OUTPUT_NAMES)}; "
                             "see docs/model.md for the list")
-    design = _design(data, path, master_seed)
+    design = _design(data, path, master_seed, replications * len(names))
     n_runs = len(names) * len(design) * replications
     if n_runs > MAX_RUNS:
         raise UserError(f"{path}: the design has {n_runs:,} runs; allowed: at most {MAX_RUNS:,} "
@@ -389,7 +421,7 @@ def simulate(task: dict[str, Any]) -> pd.DataFrame:
     params = make_parameters({**task["parameters"], **task["overrides"]}, source)
     model = OrgModel(params, seed=task["seed"], interventions=task["interventions"], customer_views=False)
     frame = model.run(task["steps"])
-    frame = frame[frame["step"] % task["record_every"] == 0]
+    frame = frame[(frame["step"] % task["record_every"] == 0) | (frame["step"] == task["steps"])]
     frame = frame[["step", *task["outputs"]]].reset_index(drop=True)
     meta = {"run": task["run"], "run_id": task["run_id"], "scenario": task["scenario"], "point": task["point"],
             **task["overrides"], "replication": task["replication"], "seed": task["seed"]}
@@ -481,6 +513,8 @@ def _check_writable(out: Path) -> None:
         (out / results.RUNS).mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=out / results.RUNS):
             pass
+        with tempfile.TemporaryFile(dir=out):
+            pass
     except OSError as error:
         raise _output_problem(out, error, "nothing was run") from None
 
@@ -504,7 +538,7 @@ def _manifest(experiment: Experiment, out: Path, accept_model_change: bool) -> d
             "sessions": [session],
         }
     try:
-        previous = json.loads(path.read_text())
+        previous = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise UserError(f"{path}: unreadable manifest ({error}); use --fresh to start over there") from None
     if previous.get("fingerprint") != experiment.fingerprint():
@@ -527,38 +561,108 @@ def _write_manifest(out: Path, manifest: dict[str, Any]) -> None:
 
 
 def _finish_manifest(out: Path, manifest: dict[str, Any], runs_done: int, all_done: bool) -> None:
+    """Record the session's end and its runs (a session killed by SIGKILL never gets here: the next
+    one counts its runs as ``runs_recovered``)."""
     manifest["sessions"][-1].update(finished=_now(), runs_finished=runs_done)
     if all_done:
         manifest["provenance"]["finished"] = manifest["sessions"][-1]["finished"]
     _write_manifest(out, manifest)
 
 
-def _prepare(experiment: Experiment, out: Path, fresh: bool, accept_model_change: bool) -> dict[str, Any]:
+def _lock(out: Path) -> _FolderLock:
+    """Hold the results folder for this session (a lock on the folder itself: no file is written);
+    a second orgsim there at the same time would lose runs."""
+    try:
+        descriptor = os.open(out, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError as error:
+        raise _output_problem(out, error, "nothing was run") from None
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(descriptor)
+        raise UserError(f"--out {out}: another orgsim session is running this experiment there; wait for it "
+                        "to finish (or stop it with Ctrl-C), or choose another folder with --out") from None
+    return _FolderLock(descriptor)
+
+
+@dataclass
+class _FolderLock:
+    descriptor: int
+
+    def close(self) -> None:
+        os.close(self.descriptor)  # and with it the lock
+
+    def __enter__(self) -> _FolderLock:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+def _prepare(experiment: Experiment, out: Path, fresh: bool,
+             accept_model_change: bool) -> tuple[dict[str, Any], _FolderLock]:
+    """Check everything that can be checked, then lock the folder and bring it up to date.
+
+    Nothing is written before the checks pass: a refused resume leaves the folder as it was.
+    """
     _check_not_a_file(out)
-    if fresh:
-        remove_results(out)
-    _check_writable(out)
-    if not fresh:
-        remove_orphaned_temporaries(out)  # resuming: what writers killed mid-write left behind
-        results.compact(out)  # and the runs a killed session kept in its journal
-    manifest = _manifest(experiment, out, accept_model_change)
-    _write_manifest(out, manifest)
-    if experiment.design.sample is not None and not (out / DESIGN).exists():
-        write_table(out / DESIGN, pd.DataFrame(list(experiment.design.sampled)))
-    return manifest
+    lock = _lock(out) if out.is_dir() else None  # before --fresh deletes what a live session uses
+    try:
+        if fresh:
+            remove_results(out)
+        manifest = _manifest(experiment, out, accept_model_change)
+        _check_writable(out)
+        lock = lock or _lock(out)
+        remove_orphaned_temporaries(out)  # what writers killed mid-write left behind
+        manifest["sessions"][-1]["runs_recovered"] = results.compact(out)  # runs a killed session kept
+        _write_manifest(out, manifest)
+        if experiment.design.sample is not None and not (out / DESIGN).exists():
+            write_table(out / DESIGN, pd.DataFrame(experiment.design.sampled, columns=list(experiment.varied)))
+    except BaseException:
+        if lock is not None:
+            lock.close()
+        raise
+    return manifest, lock
 
 
-def _worker_start() -> None:
-    """In each worker: leave Ctrl-C to orgsim, and exit as soon as the process that started it is gone.
+class _SilentOnceOrphaned(io.TextIOBase):
+    """A worker's stderr that goes quiet once orgsim is gone (its pool's broken pipes are no news)."""
 
-    A worker's parent is the fork server, which exits when orgsim does (even on SIGKILL); the
-    worker is then adopted by another process, and its parent id changes.
+    def __init__(self, stream: Any, orgsim: int) -> None:
+        self.stream, self.orgsim = stream, orgsim
+
+    def write(self, text: str) -> int:
+        if _alive(self.orgsim):
+            return self.stream.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        with contextlib.suppress(OSError):
+            self.stream.flush()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _worker_start(orgsim: int) -> None:
+    """In each worker: leave Ctrl-C to orgsim, and exit as soon as orgsim (process ``orgsim``) is gone.
+
+    A worker's parent is the fork server, which exits when orgsim does, even on SIGKILL; either
+    sign ends the worker within a quarter of a second.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.stderr = _SilentOnceOrphaned(sys.stderr, orgsim)
     parent = os.getppid()
 
     def watch() -> None:
-        while os.getppid() == parent:
+        while os.getppid() == parent and _alive(orgsim):
             time.sleep(0.25)
         os._exit(1)
 
@@ -574,7 +678,13 @@ def _local(tasks: Iterator[dict[str, Any]], workers: int) -> Generator[pd.DataFr
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["orgsim.model", "orgsim.experiment"])
     done: queue.SimpleQueue[tuple[bool, Any]] = queue.SimpleQueue()
-    pool = context.Pool(workers, initializer=_worker_start)
+    # Ctrl-C while the fork server starts would kill it mid-import with a traceback: hold the signal
+    # back until the pool stands (the fork server and the workers then ignore it; orgsim gets it).
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        pool = context.Pool(workers, initializer=_worker_start, initargs=(os.getpid(),))
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
     try:
         in_flight = 0
         for task in itertools.islice(tasks, workers * IN_FLIGHT_PER_WORKER):
@@ -610,6 +720,7 @@ def _connect(address: str) -> Any:
     # orgsim says in one line what a lost scheduler means; Dask's own logged tracebacks would bury it
     for name in [n for n in logging.root.manager.loggerDict if n.startswith("distributed")] + ["distributed"]:
         logging.getLogger(name).setLevel(logging.CRITICAL)
+    _reachable(address)
     try:
         return Client(address, timeout="10s")
     except ValueError as error:
@@ -620,14 +731,38 @@ def _connect(address: str) -> Any:
                                  "start one (dask scheduler) or check the address; nothing was written") from None
 
 
-def _distributed(tasks: Iterator[dict[str, Any]], client: Any, window: int) -> Generator[pd.DataFrame]:
-    """Run tasks on a Dask cluster, ``window`` in flight; yield rows as runs finish."""
+def _reachable(address: str) -> None:
+    """Check a scheduler address at once: its form, its host and an open port (Dask would retry for 10 s)."""
+    parsed = urllib.parse.urlsplit(address if "://" in address else f"tcp://{address}")
+    try:
+        host, port = parsed.hostname, parsed.port
+    except ValueError:
+        host = port = None
+    if parsed.scheme not in ("tcp", "tls") or not host or not port:
+        raise UserError(f"--scheduler {address!r}: not a scheduler address; expected e.g. tcp://127.0.0.1:8786")
+    try:
+        socket.getaddrinfo(host, port)
+    except (socket.gaierror, UnicodeError):
+        raise UserError(f"--scheduler {address}: no such host {host!r}; expected e.g. tcp://127.0.0.1:8786") from None
+    try:
+        socket.create_connection((host, port), timeout=10).close()
+    except OSError as error:
+        raise EnvironmentProblem(f"--scheduler {address}: cannot reach a Dask scheduler there "
+                                 f"({error.strerror or error}); start one (dask scheduler) or check the address; "
+                                 "nothing was written") from None
+
+
+def _distributed(tasks: Iterator[dict[str, Any]], client: Any, window: int, prefix: str) -> Generator[pd.DataFrame]:
+    """Run tasks on a Dask cluster, ``window`` in flight; yield rows as runs finish.
+
+    Task keys hold the experiment's fingerprint: two experiments on one cluster never share a result.
+    """
     from distributed import as_completed as dask_completed
 
     address = client.scheduler.address
 
     def submit(task: dict[str, Any]) -> Any:
-        return client.submit(simulate, task, key=f"orgsim-{task['run_id']}", pure=False)
+        return client.submit(simulate, task, key=f"{prefix}-{task['run']}", pure=False)
 
     futures = dask_completed([submit(task) for task in itertools.islice(tasks, window)])
     for future in futures:
@@ -649,6 +784,8 @@ def _distributed(tasks: Iterator[dict[str, Any]], client: Any, window: int) -> G
 def _stopped_by_signals() -> Iterator[None]:
     """Ctrl-C and SIGTERM raise :class:`Interrupted` in the main thread while an experiment runs."""
     def stop(number: int, _frame: Any) -> None:
+        for other in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C must not break the wind-down
+            signal.signal(other, signal.SIG_IGN)
         raise Interrupted(number)
 
     if threading.current_thread() is not threading.main_thread():
@@ -663,7 +800,8 @@ def _stopped_by_signals() -> Iterator[None]:
 
 
 def describe_size(experiment: Experiment) -> str:
-    rows = experiment.n_runs * (experiment.steps // experiment.record_every + 1)
+    weeks = experiment.steps // experiment.record_every + 1 + (experiment.steps % experiment.record_every > 0)
+    rows = experiment.n_runs * weeks
     return (f"{experiment.n_runs:,} runs ({len(experiment.scenarios)} scenario(s) × {experiment.n_points:,} "
             f"design point(s) × {experiment.replications} replication(s)) of {experiment.steps} weeks; "
             f"{rows:,} rows of {len(experiment.outputs)} outputs")
@@ -678,8 +816,6 @@ def run_experiment(file: str | Path, workers: int | None = None, scheduler: str 
     :class:`EnvironmentProblem` for a full disk or a lost scheduler and :class:`Interrupted`
     for Ctrl-C or SIGTERM; in every case the finished runs are kept.
     """
-    from tqdm.auto import tqdm
-
     experiment = load_experiment(file)
     out = Path(out) if out else Path("results") / experiment.name
     if workers is not None and not 1 <= workers <= 512:
@@ -688,39 +824,12 @@ def run_experiment(file: str | Path, workers: int | None = None, scheduler: str 
     if experiment.n_runs > CONFIRM_ABOVE and not yes:
         raise UserError(f"{experiment.path}: {experiment.n_runs:,} runs is above {CONFIRM_ABOVE:,}; "
                         "check the design and add --yes to start")
-    client = _connect(scheduler) if scheduler else None
+    client = _connect(scheduler) if scheduler is not None else None
     try:
-        manifest = _prepare(experiment, out, fresh, accept_model_change)
-        done = results.finished(out, experiment.n_runs)
-        already = int(done.sum())
-        workers = workers or multiprocessing.cpu_count()
-        backend = f"Dask at {scheduler}" if scheduler else f"{workers} local worker(s)"
-        echo(f"{experiment.name}: {already:,} already done, {experiment.n_runs - already:,} to run on {backend} "
-             f"-> {out}")
-        tasks = experiment.tasks(skip=done)
-        runs = (_distributed(tasks, client, window=8 * max(1, len(client.scheduler_info()["workers"])))
-                if client is not None else _local(tasks, workers))
-        journal = results.Journal(out, experiment.schema())
-        finished = 0
-        try:
-            with _stopped_by_signals(), tqdm(total=experiment.n_runs, initial=already, unit="run",
-                                             desc=experiment.name, smoothing=0.05) as bar:
-                try:
-                    for frame in runs:
-                        journal.append(frame)
-                        finished += 1
-                        bar.update()
-                finally:
-                    runs.close()  # stop the workers now: nothing they finish from here on could be kept
-        except OSError as error:
-            _wind_down(out, journal, manifest, finished, all_done=False, quiet=True)
-            raise _output_problem(out, error, f"the {already + finished:,} finished runs are kept: "
-                                              "free space or fix the folder, then run the same command "
-                                              "again to resume") from None
-        except BaseException:
-            _wind_down(out, journal, manifest, finished, all_done=False, quiet=True)
-            raise
-        _wind_down(out, journal, manifest, finished, all_done=already + finished == experiment.n_runs)
+        with _stopped_by_signals():  # from here, Ctrl-C and SIGTERM raise Interrupted, once
+            manifest, lock = _prepare(experiment, out, fresh, accept_model_change)
+            with lock:
+                _run(experiment, out, manifest, client, workers or multiprocessing.cpu_count(), echo)
     finally:
         if client is not None:
             with contextlib.suppress(Exception):
@@ -728,17 +837,54 @@ def run_experiment(file: str | Path, workers: int | None = None, scheduler: str 
     return out
 
 
-def _wind_down(out: Path, journal: results.Journal, manifest: dict[str, Any], finished: int, all_done: bool,
+def _run(experiment: Experiment, out: Path, manifest: dict[str, Any], client: Any, workers: int,
+         echo: Callable[[str], None]) -> None:
+    """Run the missing runs into this session's journal, then compact it and record the session."""
+    from tqdm.auto import tqdm
+
+    done = results.finished(out, experiment.n_runs)
+    already = int(done.sum())
+    backend = f"Dask at {client.scheduler.address}" if client is not None else f"{workers} local worker(s)"
+    echo(f"{experiment.name}: {already:,} already done, {experiment.n_runs - already:,} to run on {backend} -> {out}")
+    tasks = experiment.tasks(skip=done)
+    runs = (_distributed(tasks, client, window=8 * max(1, len(client.scheduler_info()["workers"])),
+                         prefix=f"orgsim-{experiment.fingerprint()}")
+            if client is not None else _local(tasks, workers))
+    journal = results.Journal(out, experiment.schema())
+    try:
+        with tqdm(total=experiment.n_runs, initial=already, unit="run", desc=experiment.name, smoothing=0.05) as bar:
+            try:
+                for frame in runs:
+                    journal.append(frame)
+                    bar.update()
+            finally:
+                runs.close()  # stop the workers now: nothing they finish from here on could be kept
+    except OSError as error:
+        _wind_down(out, journal, manifest, all_done=False, quiet=True)
+        if not error.filename:
+            error.filename = str(journal.path)
+        raise _output_problem(out, error, f"the {already + journal.appended:,} finished runs are kept: free space "
+                                          "or fix the folder, then run the same command again to resume") from None
+    except BaseException:
+        _wind_down(out, journal, manifest, all_done=False, quiet=True)
+        raise
+    _wind_down(out, journal, manifest, all_done=already + journal.appended == experiment.n_runs)
+
+
+def _wind_down(out: Path, journal: results.Journal, manifest: dict[str, Any], all_done: bool,
                quiet: bool = False) -> None:
     """Close the journal, move its runs into Parquet parts and record the session in the manifest.
 
     ``quiet`` (when an error already stops the experiment): a failing write here is not raised;
-    the journal then stays, and the next session compacts it.
+    what fails is left for the next session (it compacts the journal and counts its runs).
     """
-    with contextlib.suppress(OSError) if quiet else contextlib.nullcontext():
-        journal.close()
-        results.compact(out)
-        _finish_manifest(out, manifest, finished, all_done)
+    for step in (journal.close, lambda: results.compact(out),
+                 lambda: _finish_manifest(out, manifest, journal.appended, all_done)):
+        try:
+            step()
+        except OSError:
+            if not quiet:
+                raise
 
 
 def read_results(out: str | Path) -> tuple[dict[str, Any], pd.DataFrame]:
@@ -747,8 +893,11 @@ def read_results(out: str | Path) -> tuple[dict[str, Any], pd.DataFrame]:
     manifest_path = out / MANIFEST
     if not manifest_path.is_file():
         raise UserError(f"{out}: not an experiment results folder (no {MANIFEST})")
-    manifest = json.loads(manifest_path.read_text())
-    if "model" not in manifest:
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (ValueError, OSError) as error:
+        raise UserError(f"{manifest_path}: damaged manifest ({error}); rerun the experiment with --fresh") from None
+    if not isinstance(manifest, dict) or "model" not in manifest:
         raise UserError(f"{out}: results of orgsim 0.1 (one file per run); "
                         "rerun the experiment with --fresh")
     frame = results.read(out)
@@ -756,9 +905,11 @@ def read_results(out: str | Path) -> tuple[dict[str, Any], pd.DataFrame]:
         raise UserError(f"{out}: no finished runs yet")
     design = manifest["design"]
     if "grid" in design:
-        grid = Design(grid=design["grid"])
-        indices = range(len(grid)) if len(grid) <= 1_000_000 else sorted(frame["point"].unique())
-        manifest["points"] = [grid.point(i) for i in indices]
+        manifest["points"] = Design(grid=design["grid"]).points()
     else:
-        manifest["points"] = pd.read_parquet(out / DESIGN).to_dict("records")
+        try:
+            matrix = pd.read_parquet(out / DESIGN)[list(manifest["varied"])].to_numpy(dtype=float)
+        except (OSError, ValueError, KeyError) as error:
+            raise UserError(f"{out / DESIGN}: missing or damaged ({error}); rerun the experiment with --fresh") from None
+        manifest["points"] = Design(sample=design, sampled=matrix).points()
     return manifest, frame

@@ -19,8 +19,12 @@ def temporary_files(name: str) -> str:
 
 def _file_mode() -> int:
     """The mode a newly created file gets under the process's umask (0o644 under the usual 022)."""
-    umask = os.umask(0)
-    os.umask(umask)
+    try:  # Linux says it without changing it (os.umask would, for a moment, for every thread)
+        status = Path("/proc/self/status").read_text()
+        umask = int(next(line.split()[1] for line in status.splitlines() if line.startswith("Umask:")), 8)
+    except (OSError, StopIteration, ValueError):
+        umask = os.umask(0)
+        os.umask(umask)
     return 0o666 & ~umask
 
 
@@ -38,6 +42,8 @@ def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
     try:
         write(tmp)
         os.chmod(tmp, _file_mode())
+        with tmp.open("rb") as written:  # on disk before it replaces anything (a power cut, not only a kill)
+            os.fsync(written.fileno())
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

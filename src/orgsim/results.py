@@ -33,6 +33,7 @@ import pyarrow as pa
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
+from orgsim.errors import UserError
 from orgsim.io import atomic_write, temporary_files
 
 RUNS = "runs"
@@ -60,6 +61,8 @@ class Journal:
         self.schema = schema
         self._file: BinaryIO | None = None
         self._writer: ipc.RecordBatchStreamWriter | None = None
+        #: Runs appended by this session.
+        self.appended = 0
 
     def append(self, frame: pd.DataFrame) -> None:
         """Keep one run's rows; they survive a kill of this process from the moment this returns."""
@@ -70,6 +73,7 @@ class Journal:
         self._writer.write_batch(batch)
         assert self._file is not None
         self._file.flush()
+        self.appended += 1
 
     def close(self) -> None:
         if self._writer is not None:
@@ -98,9 +102,17 @@ def read_journal(path: Path) -> pa.Table | None:
     return pa.Table.from_batches(batches, schema=schema) if batches else None
 
 
+def _read_part(path: Path, columns: list[str] | None = None) -> pa.Table:
+    try:
+        return pq.read_table(path, columns=columns)
+    except (pa.ArrowException, OSError) as error:
+        raise UserError(f"{path}: damaged results file ({error}); move it out of the folder and run the "
+                        "experiment again: its runs are then run anew") from None
+
+
 def _finished_run_indices(paths: list[Path]) -> Iterator[np.ndarray]:
     for path in paths:
-        yield pq.read_table(path, columns=["run"]).column("run").to_numpy()
+        yield _read_part(path, ["run"]).column("run").to_numpy()
 
 
 def finished(out: Path, n_runs: int) -> np.ndarray:
@@ -142,7 +154,7 @@ def _write_part(table: pa.Table, path: Path) -> None:
 
 def read(out: Path) -> pd.DataFrame:
     """Every kept run's rows, in run and week order (empty if none)."""
-    tables = [pq.read_table(path) for path in parts(out)]
+    tables = [_read_part(path) for path in parts(out)]
     tables += [t for t in map(read_journal, journals(out)) if t is not None]
     if not tables:
         return pd.DataFrame()

@@ -147,7 +147,8 @@ def paired_comparison(a: np.ndarray, b: np.ndarray, confidence: float = 0.95) ->
                       low=mean, high=mean, p_t=math.nan, p_rank=math.nan, g=math.nan, g_low=math.nan, g_high=math.nan)
     if sd == 0 or not np.isfinite(sd):
         if mean == 0:
-            return replace(base, p_t=1.0, p_rank=1.0, g=0.0, g_low=0.0, g_high=0.0, note="identical in every pair")
+            # 0/0: no test and no effect size is defined (and none joins a Holm family)
+            return replace(base, note="identical in every pair: tests undefined")
         return replace(base, note="the same difference in every pair: tests undefined")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # "precision loss" for nearly equal differences

@@ -651,6 +651,10 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _exit_on_term(number: int, _frame: Any) -> None:
+    raise SystemExit(128 + number)
+
+
 def _worker_start(orgsim: int) -> None:
     """In each worker: leave Ctrl-C to orgsim, and exit as soon as orgsim (process ``orgsim``) is gone.
 
@@ -658,6 +662,11 @@ def _worker_start(orgsim: int) -> None:
     sign ends the worker within a quarter of a second.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # SIGTERM (orgsim's Pool.terminate, or a TERM sent to the whole process group) ends a worker by an
+    # exception, so that it lets go of the pool's queue lock on its way out: killed holding it, the
+    # worker would leave the pool's shutdown waiting for that lock for ever.
+    signal.signal(signal.SIGTERM, _exit_on_term)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
     sys.stderr = _SilentOnceOrphaned(sys.stderr, orgsim)
     parent = os.getppid()
 
@@ -678,9 +687,11 @@ def _local(tasks: Iterator[dict[str, Any]], workers: int) -> Generator[pd.DataFr
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["orgsim.model", "orgsim.experiment"])
     done: queue.SimpleQueue[tuple[bool, Any]] = queue.SimpleQueue()
-    # Ctrl-C while the fork server starts would kill it mid-import with a traceback: hold the signal
-    # back until the pool stands (the fork server and the workers then ignore it; orgsim gets it).
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    # Ctrl-C or a TERM to the process group would kill the fork server (mid-import with a traceback,
+    # or later, so that the pool could not replace a worker and its shutdown would hang): it starts
+    # with both signals blocked and keeps them so. Workers unblock TERM once they handle it; orgsim
+    # gets any signal sent meanwhile as soon as the pool stands.
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
     try:
         pool = context.Pool(workers, initializer=_worker_start, initargs=(os.getpid(),))
     finally:

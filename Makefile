@@ -36,7 +36,7 @@ test: $(STAMP) chromium
 # Bytecode is cached even where PYTHONDONTWRITEBYTECODE is set: pytest's assertion rewriting
 # of every test module would otherwise cost about 2 s at each run.
 test-fast: $(STAMP)
-	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -q -m "not slow and not browser"
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -q -n 2 -m "not slow and not browser"
 
 # The whole suite with line coverage of every Python process it starts: pytest and its workers,
 # the `orgsim` subprocesses and the `orgsim ui` server ([tool.coverage.*] in pyproject.toml)

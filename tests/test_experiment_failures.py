@@ -279,6 +279,7 @@ def test_the_manifest_says_where_the_results_came_from(tmp_path):
         manifest["scenario_parameters"]["multiplier_led"]["silo_strength"]
 
 
+@pytest.mark.slow
 def test_resume_refuses_another_model_unless_told(tmp_path, monkeypatch):
     spec = write(tmp_path, TINY.replace("replications = 3", "replications = 1"))
     out = run_experiment(spec, workers=1, out=tmp_path / "r")
@@ -374,6 +375,7 @@ def test_damaged_results_are_one_line_errors_naming_the_file(tmp_path):
     assert result.returncode == 2 and "damaged manifest" in one_line_error(result)
 
 
+@pytest.mark.slow
 def test_scheduler_addresses_are_checked_at_once(tmp_path):
     spec = write(tmp_path, TINY)
     for address, message in (("", "not a scheduler address"), ("tcp://999.1.1.1:8786", "no such host"),
@@ -388,6 +390,7 @@ def test_scheduler_addresses_are_checked_at_once(tmp_path):
     assert time.perf_counter() - started < 5 and not (tmp_path / "o").exists()
 
 
+@pytest.mark.slow
 def test_the_last_week_is_recorded_even_when_record_every_does_not_divide_the_weeks(tmp_path):
     spec = write(tmp_path, TINY.replace("steps = 4", "steps = 5\nrecord_every = 2").replace("replications = 3",
                                                                                         "replications = 1"))

@@ -27,12 +27,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 from scipy import stats as sps
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 from orgsim import analysis as an
 from orgsim.analysis import short_value
@@ -116,6 +118,10 @@ def _save(fig: Figure, figures: Path, name: str, alt: str) -> str:
 def _grid_of_axes(n: int, cols: int, width: float, height: float) -> tuple[Figure, list[Any]]:
     cols = max(1, min(cols, n))
     rows = max(1, math.ceil(n / cols))
+    from matplotlib.figure import (
+        Figure,  # here: importing the report's statistics needs no matplotlib
+    )
+
     fig = Figure(figsize=(width * cols, height * rows))  # drawn without pyplot: the user's backend is left alone
     axes = list(fig.subplots(rows, cols, squeeze=False).ravel())
     for ax in axes[n:]:

@@ -6,14 +6,12 @@ from scipy import stats
 
 from orgsim.stats import (
     ci_half_width,
-    cohens_d,
     hedges_correction,
     holm,
     mean_ci,
     noncentral_t_ci,
     paired_comparison,
     replications_needed,
-    welch,
     welch_comparison,
 )
 
@@ -38,9 +36,9 @@ def test_ci_covers_true_mean_about_95_percent():
 def test_welch_and_effect_size():
     a = np.array([1.0, 2.0, 3.0, 4.0])
     b = a + 10
-    t, p = welch(a, b)
-    assert t < 0 and p < 1e-4
-    assert cohens_d(a, b) == pytest.approx(10 / np.std(a, ddof=1))
+    unpaired = welch_comparison(a, b)
+    assert unpaired.difference == 10 and unpaired.p_t < 1e-4
+    assert unpaired.g == pytest.approx(hedges_correction(6) * 10 / np.std(a, ddof=1))
 
 
 def test_hedges_correction_known_values():

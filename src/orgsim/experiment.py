@@ -521,7 +521,8 @@ def _check_writable(out: Path) -> None:
 
 def _manifest(experiment: Experiment, out: Path, accept_model_change: bool) -> dict[str, Any]:
     """The manifest to write: a new one, or the existing one with this session added."""
-    session = {"started": _now(), "finished": None, "model": model_identity(), "command": provenance()["command"]}
+    where = provenance()  # asks git: once
+    session = {"started": _now(), "finished": None, "model": model_identity(), "command": where["command"]}
     path = out / MANIFEST
     if not path.exists():
         return {
@@ -534,7 +535,7 @@ def _manifest(experiment: Experiment, out: Path, accept_model_change: bool) -> d
             "replications": experiment.replications, "master_seed": experiment.master_seed,
             "steps": experiment.steps, "record_every": experiment.record_every, "outputs": list(experiment.outputs),
             "orgsim_version": __version__, "model": model_identity(),
-            "provenance": {**provenance(), "started": session["started"], "finished": None},
+            "provenance": {**where, "started": session["started"], "finished": None},
             "sessions": [session],
         }
     try:
@@ -556,17 +557,13 @@ def _manifest(experiment: Experiment, out: Path, accept_model_change: bool) -> d
     return {**previous, "sessions": [*previous.get("sessions", []), session]}
 
 
-def _write_manifest(out: Path, manifest: dict[str, Any]) -> None:
-    write_json(out / MANIFEST, manifest)
-
-
 def _finish_manifest(out: Path, manifest: dict[str, Any], runs_done: int, all_done: bool) -> None:
     """Record the session's end and its runs (a session killed by SIGKILL never gets here: the next
     one counts its runs as ``runs_recovered``)."""
     manifest["sessions"][-1].update(finished=_now(), runs_finished=runs_done)
     if all_done:
         manifest["provenance"]["finished"] = manifest["sessions"][-1]["finished"]
-    _write_manifest(out, manifest)
+    write_json(out / MANIFEST, manifest)
 
 
 def _lock(out: Path) -> _FolderLock:
@@ -615,7 +612,7 @@ def _prepare(experiment: Experiment, out: Path, fresh: bool,
         lock = lock or _lock(out)
         remove_orphaned_temporaries(out)  # what writers killed mid-write left behind
         manifest["sessions"][-1]["runs_recovered"] = results.compact(out)  # runs a killed session kept
-        _write_manifest(out, manifest)
+        write_json(out / MANIFEST, manifest)
         if experiment.design.sample is not None and not (out / DESIGN).exists():
             write_table(out / DESIGN, pd.DataFrame(experiment.design.sampled, columns=list(experiment.varied)))
     except BaseException:

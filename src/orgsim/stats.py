@@ -43,19 +43,6 @@ def mean_ci(values: np.ndarray, confidence: float = 0.95) -> MeanCI:
     return MeanCI(mean, mean - half, mean + half, n)
 
 
-def welch(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
-    """Welch's t statistic and two-sided p-value (unequal variances)."""
-    result = stats.ttest_ind(a, b, equal_var=False)
-    return float(result.statistic), float(result.pvalue)
-
-
-def cohens_d(a: np.ndarray, b: np.ndarray) -> float:
-    """Standardised mean difference (b − a) / pooled SD."""
-    a, b = np.asarray(a, float), np.asarray(b, float)
-    pooled = np.sqrt(((a.size - 1) * a.var(ddof=1) + (b.size - 1) * b.var(ddof=1)) / (a.size + b.size - 2))
-    return float((b.mean() - a.mean()) / pooled) if pooled > 0 else float("inf") * np.sign(b.mean() - a.mean())
-
-
 # ------------------------------------------------------------- effect sizes
 def hedges_correction(df: float) -> float:
     """Hedges' small-sample bias correction J(df) = Γ(df/2) / (√(df/2) · Γ((df − 1)/2)).

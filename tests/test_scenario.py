@@ -118,3 +118,16 @@ def test_wheel_ships_the_presets_and_py_typed(tmp_path):
     expected = {str(p.relative_to(source)) for p in source.rglob("*.toml")}
     assert {"siloed.toml", "base.toml", "docking/bass.toml"} <= expected
     assert {n.removeprefix("orgsim/scenarios/") for n in names if n.startswith("orgsim/scenarios/")} == expected
+
+
+def test_a_scenario_file_that_is_not_utf8_is_one_line_from_the_shell(tmp_path):
+    """Scenario and experiment files share one reader: a Latin-1 file is a clear error, not a traceback."""
+    bad = tmp_path / "latin1.toml"
+    bad.write_bytes('description = "Gr\xfc\xdfe"\nextends = "siloed"\n'.encode("latin-1"))
+    with pytest.raises(UserError, match=r"latin1.toml: not UTF-8 text \(byte 17 is 0xfc\)"):
+        scenario.load(bad)
+    for command in ("validate", "run"):
+        result = subprocess.run([sys.executable, "-m", "orgsim.cli", command, str(bad)], capture_output=True,
+                                text=True, timeout=120)
+        assert result.returncode == 2 and "Traceback" not in result.stderr
+        assert "not UTF-8 text" in result.stderr

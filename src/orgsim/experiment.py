@@ -62,7 +62,6 @@ import sys
 import tempfile
 import threading
 import time
-import tomllib
 import urllib.parse
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -85,7 +84,7 @@ from orgsim.errors import (
     describe_os_error,
     did_you_mean,
 )
-from orgsim.io import temporary_files, write_json, write_table
+from orgsim.io import read_toml, temporary_files, write_json, write_table
 from orgsim.outputs import OUTPUT_NAMES
 from orgsim.parameters import PARAMS_BY_NAME, make_parameters
 
@@ -340,25 +339,12 @@ def _design(data: dict[str, Any], path: Path, master_seed: int, replications_and
     return Design(sample=described, sampled=np.asarray(matrix, dtype=float))
 
 
-def _read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as error:
-        raise UserError(f"{path}: not UTF-8 text (byte {error.start} is {error.object[error.start]:#04x}); "
-                        "save the experiment file as UTF-8") from None
-    except OSError as error:
-        raise UserError(f"{path}: cannot read: {error.strerror}") from None
-
-
 def load_experiment(path: str | Path) -> Experiment:
     """Read and validate an experiment file; raise UserError on any mistake."""
     path = Path(path)
     if not path.is_file():
         raise UserError(f"{path}: no such file")
-    try:
-        data = tomllib.loads(_read_text(path))
-    except tomllib.TOMLDecodeError as error:
-        raise UserError(f"{path}: malformed TOML: {error}") from None
+    data = read_toml(path)
     check_keys(data, TOP_LEVEL_KEYS, str(path))
     names = data.get("scenarios")
     if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):

@@ -1,15 +1,20 @@
-"""Atomic file output: a file is either complete or absent, never half-written."""
+"""Files: atomic output (a file is either complete or absent, never half-written) and the one reader of
+scenario and experiment files."""
 
 from __future__ import annotations
 
 import json
 import os
 import tempfile
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+from orgsim.errors import UserError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def temporary_files(name: str) -> str:
@@ -63,3 +68,17 @@ def write_table(path: Path, frame: pd.DataFrame) -> None:
 
 def atomic_write_text(path: Path, text: str) -> None:
     atomic_write(path, lambda tmp: tmp.write_text(text))
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """A scenario or experiment file's table; a UserError naming the file if it cannot be read as
+    UTF-8 TOML (the one reader of both kinds of file)."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as error:
+        raise UserError(f"{path}: not UTF-8 text (byte {error.start} is {error.object[error.start]:#04x}); "
+                        "save the file as UTF-8") from None
+    except tomllib.TOMLDecodeError as error:
+        raise UserError(f"{path}: malformed TOML: {error}") from None
+    except OSError as error:
+        raise UserError(f"{path}: cannot read: {error.strerror}") from None

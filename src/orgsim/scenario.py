@@ -27,7 +27,6 @@ link to that folder).
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -35,6 +34,7 @@ from typing import Any
 
 from orgsim.errors import UserError, check_int, check_keys, did_you_mean
 from orgsim.interventions import validate_arguments
+from orgsim.io import read_toml
 from orgsim.parameters import make_parameters
 
 TOP_LEVEL_KEYS = {"description", "extends", "steps", "seed", "parameters", "interventions"}
@@ -107,23 +107,13 @@ def resolve(name_or_path: str | Path) -> Path:
     return path
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except tomllib.TOMLDecodeError as error:
-        raise UserError(f"{path}: malformed TOML: {error}") from None
-    except OSError as error:
-        raise UserError(f"{path}: cannot read: {error.strerror}") from None
-
-
 def _raw_chain(path: Path, seen: tuple[Path, ...] = ()) -> list[tuple[Path, dict[str, Any]]]:
     """The file and its ancestors, root first."""
     path = path.resolve()
     if path in seen:
         cycle = " -> ".join(p.name for p in (*seen, path))
         raise UserError(f"{seen[-1]}: extends cycle: {cycle}")
-    data = _read_toml(path)
+    data = read_toml(path)
     check_keys(data, TOP_LEVEL_KEYS, str(path))
     parent = data.get("extends")
     if parent is None:

@@ -31,6 +31,14 @@ steps = 104
 outputs = ["mean_attitude", "active_customers"]
 """
 N_RUNS = 120
+#: 4 runs of 4 weeks: done in a second or two.
+TINY = """
+scenarios = ["siloed", "multiplier_led"]
+replications = 2
+master_seed = 1
+steps = 4
+outputs = ["mean_attitude"]
+"""
 
 
 def start(args: list[str]) -> subprocess.Popen[str]:
@@ -107,6 +115,45 @@ def test_workers_do_not_outlive_a_killed_parent(tmp_path):
     process.communicate(timeout=30)
     assert gone_within(process.pid, 5), f"left running: {group_members(process.pid)}"
     assert results.finished(out, N_RUNS).sum() >= 2  # its journal keeps what it finished
+
+
+@pytest.mark.slow
+def test_a_short_experiment_ends_promptly_every_time(tmp_path):
+    """Its workers stop at the end (multiprocessing.Pool's shutdown once hung here, one run in ten)."""
+    spec = write(tmp_path, TINY)
+    for attempt in range(6):
+        out = tmp_path / f"r{attempt}"
+        process = start(["experiment", str(spec), "--workers", "2", "--out", str(out)])
+        try:
+            _, stderr = process.communicate(timeout=90)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            raise AssertionError(f"attempt {attempt}: the experiment did not end within 90 s") from None
+        assert process.returncode == 0, stderr
+        assert results.finished(out, 4).all()
+        assert gone_within(process.pid, 5), f"left running: {group_members(process.pid)}"
+
+
+def parent_of(pid: int) -> int:
+    return int((Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_run_stops_the_experiment_with_one_line(tmp_path):
+    spec = write(tmp_path, LONG)
+    out = tmp_path / "r"
+    process = start(["experiment", str(spec), "--workers", "2", "--out", str(out)])
+    wait_for_runs(out, 2, process)
+    workers = [pid for pid in group_members(process.pid) if parent_of(parent_of(pid)) == process.pid]
+    assert workers, "no worker processes found"
+    killed = time.monotonic()
+    os.kill(workers[0], signal.SIGKILL)  # as the out-of-memory killer would
+    _, stderr = process.communicate(timeout=60)
+    assert time.monotonic() - killed < 5
+    assert process.returncode == 1
+    assert "a worker process stopped unexpectedly" in one_line_error(subprocess.CompletedProcess([], 1, "", stderr))
+    assert gone_within(process.pid, 5), f"left running: {group_members(process.pid)}"
+    assert results.finished(out, N_RUNS).sum() >= 2
 
 
 def free_port() -> int:

@@ -42,7 +42,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import functools
-import gc
 import hashlib
 import importlib.metadata
 import io
@@ -51,9 +50,9 @@ import json
 import logging
 import math
 import multiprocessing
+import multiprocessing.connection
 import os
 import platform
-import queue
 import shlex
 import signal
 import socket
@@ -661,48 +660,103 @@ def _worker_start(orgsim: int) -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
+def _worker_loop(connection: Any, orgsim: int) -> None:
+    """A worker: run each task that arrives on ``connection`` and send back its rows (or its error)."""
+    _worker_start(orgsim)
+    while True:
+        try:
+            task = connection.recv()
+        except EOFError:  # orgsim closed its end: nothing more to do
+            return
+        if task is None:
+            return
+        try:
+            reply: tuple[bool, Any] = (True, simulate(task))
+        except Exception as error:  # noqa: BLE001 - every failure of a run goes back to orgsim, which raises it
+            reply = (False, error)
+        try:
+            connection.send(reply)
+        except (BrokenPipeError, EOFError, ConnectionResetError):
+            return
+        except Exception as error:  # noqa: BLE001 - an error that does not pickle still reaches orgsim
+            connection.send((False, RuntimeError(f"{type(error).__name__}: {error}")))
+
+
 def _local(tasks: Iterator[dict[str, Any]], workers: int) -> Generator[pd.DataFrame]:
-    """Run tasks on ``workers`` local processes, a few in flight each; yield rows as runs finish."""
+    """Run tasks on ``workers`` local processes, a few in flight each; yield rows as runs finish.
+
+    Each worker has a pipe of its own and no lock is shared between processes, so stopping them
+    (at the end, on Ctrl-C or on an error) cannot wait on a lock a dying worker held: a known way
+    for ``multiprocessing.Pool.terminate`` to hang for ever.
+    """
     if workers == 1:
         for task in tasks:
             yield simulate(task)
         return
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["orgsim.model", "orgsim.experiment"])
-    done: queue.SimpleQueue[tuple[bool, Any]] = queue.SimpleQueue()
     # Ctrl-C or a TERM to the process group would kill the fork server (mid-import with a traceback,
-    # or later, so that the pool could not replace a worker and its shutdown would hang): it starts
-    # with both signals blocked and keeps them so. Workers unblock TERM once they handle it; orgsim
-    # gets any signal sent meanwhile as soon as the pool stands.
+    # or later, so that no worker could be started): it starts with both signals blocked and keeps
+    # them so. Workers unblock TERM once they handle it; orgsim gets any signal sent meanwhile as soon
+    # as the workers stand.
     held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    processes: dict[Any, Any] = {}  # orgsim's end of each worker's pipe -> the worker
     try:
-        pool = context.Pool(workers, initializer=_worker_start, initargs=(os.getpid(),))
+        for _ in range(workers):
+            ours, theirs = context.Pipe()
+            process = context.Process(target=_worker_loop, args=(theirs, os.getpid()), daemon=True)
+            process.start()
+            theirs.close()
+            processes[ours] = process
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, held)
+    in_flight = dict.fromkeys(processes, 0)
+    finished = False
     try:
-        in_flight = 0
-        for task in itertools.islice(tasks, workers * IN_FLIGHT_PER_WORKER):
-            pool.apply_async(simulate, (task,), callback=lambda r: done.put((True, r)),
-                             error_callback=lambda e: done.put((False, e)))
-            in_flight += 1
-        while in_flight:
-            try:
-                ok, value = done.get(timeout=0.2)  # a timeout keeps the main thread responsive to signals
-            except queue.Empty:
-                continue
-            in_flight -= 1
-            if not ok:
-                raise value
-            yield value
-            for task in itertools.islice(tasks, 1):
-                pool.apply_async(simulate, (task,), callback=lambda r: done.put((True, r)),
-                                 error_callback=lambda e: done.put((False, e)))
-                in_flight += 1
+        for connection in processes:
+            for task in itertools.islice(tasks, IN_FLIGHT_PER_WORKER):
+                connection.send(task)
+                in_flight[connection] += 1
+        while any(in_flight.values()):
+            # a timeout keeps the main thread responsive to signals
+            ready: list[Any] = multiprocessing.connection.wait([c for c, n in in_flight.items() if n], timeout=0.2)
+            for connection in ready:
+                try:
+                    ok, value = connection.recv()
+                except (EOFError, ConnectionResetError):
+                    process = processes[connection]
+                    process.join(1)
+                    raise EnvironmentProblem(
+                        f"a worker process stopped unexpectedly (exit code {process.exitcode}; out of memory?): "
+                        "finished runs are kept, the same command resumes") from None
+                in_flight[connection] -= 1
+                if not ok:
+                    raise value
+                yield value
+                for task in itertools.islice(tasks, 1):
+                    connection.send(task)
+                    in_flight[connection] += 1
+        for connection in processes:  # the normal end: each worker leaves its loop
+            with contextlib.suppress(OSError):
+                connection.send(None)
+        finished = True
     finally:
-        pool.terminate()  # running runs are abandoned at once: their results would not be kept anyway
-        pool.join()
-        del pool  # a traceback keeps this frame: free the pool's semaphores now, not at exit
-        gc.collect()
+        _stop(processes, grace=2.0 if finished else 0.0)
+
+
+def _stop(processes: dict[Any, Any], grace: float = 2.0) -> None:
+    """Wait up to ``grace`` seconds for the workers to end, then kill those still running.
+
+    After a normal end every worker has left its loop and exits by itself; when orgsim stops early
+    (``grace`` 0), a worker still computing is killed at once: its result could not be kept anyway.
+    """
+    deadline = time.monotonic() + grace
+    for connection, process in processes.items():
+        process.join(max(0.0, deadline - time.monotonic()))
+        if process.is_alive():
+            process.kill()
+            process.join(2)
+        connection.close()
 
 
 def _connect(address: str) -> Any:

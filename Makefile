@@ -66,6 +66,7 @@ mutate: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_benchmarks.py
 	$(BIN)/python benchmarks/experiment_benchmark.py 2>/dev/null
+	$(BIN)/python benchmarks/ui_frame.py
 
 # A 20,480-run Sobol experiment killed and resumed, its size, read-back and report (15-30 min)
 bench-scale: $(STAMP)

@@ -1,4 +1,4 @@
-"""Generate the parameter, output and intervention tables of docs/model.md.
+"""Generate the parameter, output and intervention tables of docs/model.md (and the claims digest).
 
 The tables are written from the declarations (orgsim.parameters,
 orgsim.outputs, orgsim.interventions) between marker comments,
@@ -10,6 +10,7 @@ repository's top folder), or the file given with ``--path``.
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from pathlib import Path
@@ -29,6 +30,10 @@ MODEL_DOC = Path("docs") / "model.md"
 #: The typed Protocol of the parameters, generated beside this module (a source file of the package).
 PARAMETER_TYPES = Path(__file__).resolve().parent / PARAMETER_TYPES_MODULE
 BEGIN, END = "<!-- BEGIN GENERATED TABLES (orgsim docs) -->", "<!-- END GENERATED TABLES -->"
+#: The claims register, and its digest in the package (ID -> title and statement) for the UI's tooltips.
+CLAIMS_DOC = Path("docs") / "claims.md"
+CLAIMS_DIGEST = Path(__file__).resolve().parent / "claims.json"
+CLAIM_ENTRY = re.compile(r"^\*\*(S\d\.\d[a-z]?) ([^*]+?)\.\*\* (.*?)(?:\*Model:\*|\n\n|\Z)", re.M | re.S)
 #: A claim ID of docs/claims.md (S3.2; S3.2b is part b of S3.2), not already inside a link.
 CLAIM_ID = re.compile(r"(?<![\[#\w])S(\d\.\d)[a-z]?\b")
 
@@ -66,6 +71,12 @@ def tables() -> str:
     return "\n".join(lines) + "\n"
 
 
+def claims_digest(register: str) -> str:
+    """Each claim of docs/claims.md as {"S0.2": {"title": ..., "text": ...}} (JSON, for the UI)."""
+    claims = {m[1]: {"title": m[2].strip(), "text": " ".join(m[3].split())} for m in CLAIM_ENTRY.finditer(register)}
+    return json.dumps(claims, indent=1, ensure_ascii=False) + "\n"
+
+
 def render(document: str) -> str:
     head, _, rest = document.partition(BEGIN)
     _, _, tail = rest.partition(END)
@@ -83,9 +94,12 @@ def main(check: bool = False, path: str | Path | None = None) -> int:
     updated = render(current)
     types_current = PARAMETER_TYPES.read_text() if PARAMETER_TYPES.is_file() else ""
     types_updated = parameter_types_source()
+    claims_doc = doc.parent / CLAIMS_DOC.name
+    digest_current = CLAIMS_DIGEST.read_text() if CLAIMS_DIGEST.is_file() else ""
+    digest_updated = claims_digest(claims_doc.read_text()) if claims_doc.is_file() else digest_current
     if check:
-        stale = [str(f) for f, old, new in ((doc, current, updated), (PARAMETER_TYPES, types_current, types_updated))
-                 if old != new]
+        stale = [str(f) for f, old, new in ((doc, current, updated), (PARAMETER_TYPES, types_current, types_updated),
+                                            (CLAIMS_DIGEST, digest_current, digest_updated)) if old != new]
         for file in stale:
             print(f"{file} is stale: run `orgsim docs`", file=sys.stderr)
         if not stale:
@@ -96,4 +110,7 @@ def main(check: bool = False, path: str | Path | None = None) -> int:
     if types_current != types_updated:  # only in a source checkout: an installed package is current
         PARAMETER_TYPES.write_text(types_updated)
         print(f"wrote {PARAMETER_TYPES}")
+    if digest_current != digest_updated:
+        CLAIMS_DIGEST.write_text(digest_updated)
+        print(f"wrote {CLAIMS_DIGEST}")
     return 0

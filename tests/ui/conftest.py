@@ -107,16 +107,21 @@ class Session:
 
     def record_weeks(self) -> None:
         """From now on, ``window.orgsimWeeks`` lists every week the page shows, in order (one entry
-        per frame): a MutationObserver in the page, so no frame is missed however slow the test is."""
+        per frame), and ``window.orgsimFrames`` when each appeared (``performance.now()``): a
+        MutationObserver in the page, so no frame is missed however slow the test is."""
         self.page.evaluate("""() => {
             const shown = () => {
                 const h2 = [...document.querySelectorAll('h2')].find(e => /^Week \\d+$/.test(e.innerText));
                 return h2 ? Number(h2.innerText.split(' ')[1]) : null;
             };
             window.orgsimWeeks = [];
+            window.orgsimFrames = [];
             const note = () => {
                 const week = shown();
-                if (week !== null && week !== window.orgsimWeeks.at(-1)) window.orgsimWeeks.push(week);
+                if (week !== null && week !== window.orgsimWeeks.at(-1)) {
+                    window.orgsimWeeks.push(week);
+                    window.orgsimFrames.push(performance.now());
+                }
             };
             note();
             new MutationObserver(note).observe(document.body, {subtree: true, childList: true, characterData: true});

@@ -95,5 +95,5 @@ def test_coverage_of_the_ui_server_is_written_when_it_stops(tmp_path):
     data = combined.get_data()
     measured = {Path(name).relative_to(ROOT / "src").as_posix(): name for name in data.measured_files()
                 if Path(name).is_relative_to(ROOT / "src")}
-    for module in ("orgsim/ui/serve.py", "orgsim/ui/app.py", "orgsim/ui/views.py"):
+    for module in ("orgsim/ui/serve.py", "orgsim/ui/app.py", "orgsim/ui/charts.py"):
         assert module in measured and data.lines(measured[module]), f"{module} not measured: {sorted(measured)}"

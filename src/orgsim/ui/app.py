@@ -1,20 +1,31 @@
-"""The orgsim browser UI (Solara): live scenarios, side-by-side comparison, interventions.
+"""The orgsim browser UI (Solara): live scenarios, side by side, with interventions; a presentation mode.
 
-Every browser session gets its own models: all state lives in component
-hooks (``use_reactive``/``use_ref``), never in module globals. Parameter
-controls are generated from the declarations in ``orgsim.parameters``;
-intervention buttons from ``orgsim.interventions.ACTIONS``.
+Every browser session has its own models: all state lives in component hooks
+(``use_reactive``/``use_ref``), never in module globals. Controls are generated
+from the declarations (``orgsim.parameters``, ``orgsim.interventions``); charts
+are ECharts options (``orgsim.ui.charts``) drawn by the browser.
+
+Playback: a session thread steps the models and hands each frame to the
+session's event loop, where it is drawn, before it steps again. At up to
+``FRAME_RATE`` weeks per second every week is a frame; faster speeds draw
+every few weeks. Pause is a click on the event loop between two frames, so it
+stops within one frame. Model state changes only under the runner's lock and
+never while a frame is drawn.
 """
 
 from __future__ import annotations
 
 import contextvars
+import functools
 import math
+import os
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, cast
 
-import numpy as np
+import pandas as pd
 import solara
 import solara.lab
 from solara.server import kernel_context
@@ -22,192 +33,567 @@ from solara.server import kernel_context
 from orgsim.errors import UserError
 from orgsim.interventions import ACTIONS
 from orgsim.model import OrgModel
-from orgsim.parameters import GROUPS, PARAMS_BY_NAME, Param, parameters_in_group
+from orgsim.outputs import OUTPUT_NAMES
+from orgsim.parameters import GROUPS, Param, parameters_in_group
 from orgsim.scenario import Scenario, load, scenario_dir
-from orgsim.ui import views
+from orgsim.ui import charts, info
 
 PRESETS = sorted(p.stem for p in scenario_dir().glob("*.toml"))
-MODES = ["Single firm", "Compare"]
-SPEEDS = [1, 2, 5, 10, 20, 50]
-MAX_WEEKS_PER_FRAME = 100
+DESCRIPTIONS = {name: load(name).description for name in PRESETS}
+MODES = {"single": "Single firm", "compare": "Compare"}
+SPEEDS = [1, 2, 5, 10, 20, 50, 100]
+#: At most this many frames a second: up to this speed every week is drawn.
+FRAME_RATE = 20
+#: Run-to-week gets there in about this many frames, whatever the distance.
+RUN_TO_FRAMES = 20
+#: ``orgsim ui --present`` starts every session in presentation mode.
+PRESENT_ENV = "ORGSIM_UI_PRESENT"
+#: A firm larger than this takes seconds to build and hundreds of MB per session: the UI says so.
+LARGE_FIRM = 100_000
+CHART_KEY = ("A solid blue, B dashed orange · shaded: shitstorm weeks, in the colour of the firm they hit · "
+             "vertical lines: interventions")
 
 
-def ui_range(param: Param) -> tuple[float, float]:
-    """The declared range, narrowed for parameters whose range spans orders of magnitude."""
-    assert param.low is not None and param.high is not None and isinstance(param.default, int | float)
-    low, high = param.low, param.high
-    if param.default and high / abs(param.default) > 50:
-        high = param.default * 10
-    return low, high
+class Runner:
+    """A session's models (one, or A and B in lockstep) and what the UI did to them."""
+
+    def __init__(self, scenarios: list[Scenario], names: list[str]) -> None:
+        self.scenarios, self.names = scenarios, names
+        self.models: list[OrgModel] = [s.model(customer_views=False) for s in scenarios]
+        self.layouts = [charts.org_layout(m) for m in self.models]
+        self.last_week = max(s.steps for s in scenarios)
+        self.lock = threading.Lock()
+        self.busy = False  # a Step is being computed: further Step clicks are ignored
+        self.ui_interventions: list[list[dict[str, Any]]] = [[] for _ in self.models]
+
+    @property
+    def week(self) -> int:
+        return self.models[0].steps
+
+    def step(self, weeks: int = 1) -> None:
+        with self.lock:
+            for _ in range(weeks):
+                for model in self.models:  # lockstep: both firms advance together
+                    model.step()
 
 
-def ui_step(param: Param) -> float:
-    """A round slider step (a power of ten) so that declared defaults sit on the grid."""
-    if param.kind is int:
-        return 1
-    low, high = ui_range(param)
-    return float(10 ** math.floor(math.log10((high - low) / 100)))
-
-
-def build_models(names: list[str], seed: int, overrides: dict[str, Any]) -> list[OrgModel]:
-    models = []
+def build_runner(names: list[str], seed: int, overrides: dict[str, Any],
+                 extra: dict[str, list[dict[str, Any]]] | None = None) -> Runner:
+    """Models for the presets ``names`` with the UI's seed and overrides (UserError if not allowed)."""
+    scenarios = []
     for name in names:
-        scenario: Scenario = load(name)
-        models.append(scenario.with_overrides({**overrides, "seed": seed}, source="UI").model(customer_views=False))
-    return models
+        scenario = load(name).with_overrides({**overrides, "seed": seed}, source="UI")
+        added = (extra or {}).get(name, [])
+        if added:
+            scenario = replace(scenario, interventions=tuple(sorted(
+                (*scenario.interventions, *added), key=lambda e: e["week"])))
+        scenarios.append(scenario)
+    return Runner(scenarios, names)
+
+
+def firm_labels(names: list[str]) -> list[str]:
+    return [f"{letter}: {name}" for letter, name in zip("AB", names, strict=False)]
+
+
+def timeseries_csv(runner: Runner) -> str:
+    frames = [m.timeseries().assign(firm=letter, scenario=name, seed=m.seed)
+              for letter, name, m in zip("AB", runner.names, runner.models, strict=False)]
+    table = pd.concat(frames)[["firm", "scenario", "seed", "step", *OUTPUT_NAMES]]
+    return table.to_csv(index=False)
+
+
+def setup_toml(runner: Runner, index: int, overrides: dict[str, Any]) -> str:
+    model = runner.models[index]
+    own = runner.ui_interventions[index]
+    steps = max(runner.scenarios[index].steps, *(e["week"] + 1 for e in own)) if own else runner.scenarios[index].steps
+    scheduled = [e for e in runner.scenarios[index].interventions
+                 if e not in load(runner.names[index]).interventions]  # a loaded file's own, kept
+    setup = info.Setup(runner.names[index], int(cast(int, model.seed)), steps, dict(overrides), [*scheduled, *own])
+    return setup.to_toml(f"firm {'AB'[index]} at week {model.steps}")
+
+
+# ------------------------------------------------------------------ controls
+@solara.component_vue("keyboard.vue")
+def Keyboard(event_key: Callable[[str], None]) -> None:
+    """Space plays or pauses, the right arrow steps: a listener on the page (keyboard.vue)."""
 
 
 @solara.component
-def ParameterControl(param: Param, value: Any, on_value) -> None:
-    caption = f"{param.help} [{param.unit}] ({param.claim})" if param.claim else f"{param.help} [{param.unit}]"
-    if param.kind is bool:
-        solara.Checkbox(label=param.name, value=value, on_value=on_value)
-    elif param.choices:
-        solara.Select(label=param.name, values=list(param.choices), value=value, on_value=on_value)
-    elif param.kind is int:
-        low, high = ui_range(param)
-        solara.SliderInt(label=param.name, value=int(value), min=int(low), max=int(high),
-                         step=1, on_value=on_value)
-    else:
-        low, high = ui_range(param)
-        solara.SliderFloat(label=param.name, value=float(value), min=low, max=high,
-                           step=ui_step(param), on_value=on_value)
-    solara.Text(caption, style={"font-size": "11px", "color": "#666", "display": "block", "margin-bottom": "6px"})
+def ParameterControl(param: Param, value: Any, preset_value: Any, on_value: Callable[[Any], None]) -> None:
+    """A friendly label with the value and unit always shown, a slider, a number box; the code name
+    and the claim it models in the tooltip; highlighted when it departs from the scenario's value."""
+    changed = value != preset_value
+    style = {"padding": "2px 6px", "border-radius": "4px", "margin-bottom": "4px",
+             "background": "#fff4d6" if changed else "transparent"}
+    shown = f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else (
+        f"{value:.4g}" if isinstance(value, float) else str(value))
+    with solara.Column(gap="0px", style=style, classes=[f"param-{param.name}"]):
+        with solara.Tooltip(info.tooltip(param)):
+            solara.HTML(tag="div", unsafe_innerHTML=(
+                f"<span style='font-weight:500'>{info.label(param.name)}</span>"
+                f" <span class='param-value' style='float:right'>{shown} <small>{param.unit}</small></span>"
+                + (f"<br><small style='color:#8a5a00'>scenario: {preset_value}</small>" if changed else "")))
+        if param.kind is bool:
+            solara.Checkbox(label="on" if value else "off", value=bool(value), on_value=on_value)
+        elif param.choices:
+            solara.Select(label="", values=list(param.choices), value=value, on_value=on_value)
+        else:
+            NumberControl(param, value, on_value)
 
 
+@solara.component
+def NumberControl(param: Param, value: float | int, on_value: Callable[[Any], None]) -> None:
+    assert param.low is not None and param.high is not None
+    error = solara.use_reactive("")
+
+    def typed(text: str | None) -> None:
+        try:
+            number: float | int = float(text or "")
+            if param.kind is int:
+                if number != int(number):
+                    raise ValueError
+                number = int(number)
+            if not param.low <= number <= param.high:  # type: ignore[operator]
+                raise ValueError
+        except ValueError:
+            error.value = f"allowed: {param.describe_range()}"
+            return
+        error.value = ""
+        on_value(number)
+
+    with solara.Row(gap="6px", style={"align-items": "center"}):
+        with solara.Column(style={"flex": "1 1 auto", "min-width": "120px"}, gap="0px"):
+            if info.log_scaled(param):
+                solara.SliderInt(label="", value=info.to_position(param, value), min=0, max=info.LOG_POSITIONS,
+                                 on_value=lambda position: on_value(info.from_position(param, position)),
+                                 thumb_label=False)
+            elif param.kind is int:
+                solara.SliderInt(label="", value=int(value), min=int(param.low), max=int(param.high),
+                                 on_value=on_value, thumb_label=False)
+            else:
+                solara.SliderFloat(label="", value=float(value), min=param.low, max=param.high,
+                                   step=(param.high - param.low) / 200,
+                                   on_value=lambda v: on_value(float(f"{v:.4g}")), thumb_label=False)
+        solara.InputText(label="", value=f"{value:g}" if isinstance(value, float) else str(value), on_value=typed,
+                         error=bool(error.value), message=error.value or None,
+                         style={"max-width": "96px"}, classes=[f"number-{param.name}"])
+
+
+@solara.component
+def InterventionPanel(session_runner: Any, tick: solara.Reactive[int], compare: bool,
+                      on_done: Callable[[str], None]) -> None:
+    """Pick an action, read what it does and which claim it models, set its arguments, apply it."""
+    _ = tick.value  # the current week is on the button
+    runner = cast(Runner, session_runner.current)
+    week = runner.week
+    action = solara.use_reactive("appoint_multipliers")
+    target = solara.use_reactive("A")
+    arguments: solara.Reactive[dict[str, Any]] = solara.use_reactive({})
+    problem = solara.use_reactive("")
+    declared = ACTIONS[action.value]
+
+    def choose(name: str) -> None:
+        action.value, arguments.value, problem.value = name, {}, ""
+
+    def set_argument(name: str, text: str | None) -> None:
+        arg = next(a for a in declared.arguments if a.name == name)
+        try:
+            value: Any = float(text or "")
+            value = int(value) if arg.kind is int and value == int(value) else value
+            assert arg.low is not None and arg.high is not None
+            if not arg.low <= value <= arg.high or (arg.kind is int and not isinstance(value, int)):
+                raise ValueError
+        except ValueError:
+            problem.value = f"{name}: allowed {arg.describe_range()}"
+            return
+        problem.value = ""
+        arguments.value = {**arguments.value, name: value}
+
+    def apply() -> None:
+        if problem.value:
+            return
+        index = 1 if compare and target.value == "B" else 0
+        with runner.lock:
+            model = runner.models[index]
+            done = model.intervene(action.value, **arguments.value)
+        runner.ui_interventions[index].append({"week": done.week, "action": done.action,
+                                               "arguments": dict(done.arguments)})
+        note = done.note or "applied"
+        on_done(f"{'AB'[index]}, week {done.week}: {declared.label} — {note}")
+
+    labels = {a.label: a.name for a in ACTIONS.values()}
+    solara.Select(label="Intervention", values=list(labels), value=declared.label,
+                  on_value=lambda text: choose(labels[text]))
+    solara.Text(declared.help, style={"font-size": "13px", "display": "block"})
+    with solara.Tooltip(info.explain_claims(declared.claim)):
+        solara.Text(f"models {declared.claim} (hover to read)",
+                    style={"font-size": "12px", "color": "#555", "display": "block"})
+    for arg in declared.arguments:
+        solara.InputText(label=f"{info.label(arg.name)} ({arg.unit}; {arg.describe_range()})",
+                         value=str(arguments.value.get(arg.name, arg.default)),
+                         on_value=functools.partial(set_argument, arg.name), classes=[f"argument-{arg.name}"])
+    if problem.value:
+        solara.Error(problem.value, dense=True)
+    with solara.Row():
+        if compare:
+            solara.ToggleButtonsSingle(value=target, values=["A", "B"])
+        solara.Button(f"Apply at week {week}", on_click=apply, color="primary", outlined=True,
+                      disabled=bool(problem.value), style={"text-transform": "none"})
+
+
+# ---------------------------------------------------------------------- page
 @solara.component
 def Page() -> None:
     solara.Title("orgsim")
-    mode = solara.use_reactive(MODES[0])
-    scenario_a = solara.use_reactive("siloed")
-    scenario_b = solara.use_reactive("multiplier_led")
-    seed = solara.use_reactive(42)
-    overrides: solara.Reactive[dict[str, Any]] = solara.use_reactive({})
+    router = solara.use_router()
+    start = solara.use_memo(lambda: info.from_query(router.search, PRESETS), [])
+    mode = solara.use_reactive(start.mode or "single")
+    scenario_a = solara.use_reactive(start.a or "siloed")
+    scenario_b = solara.use_reactive(start.b or "multiplier_led")
+    seed = solara.use_reactive(start.seed if start.seed is not None else 42)
+    seed_text = solara.use_reactive(str(seed.value))
+    seed_error = solara.use_reactive("")
+    overrides: solara.Reactive[dict[str, Any]] = solara.use_reactive(dict(start.overrides))
+    present = solara.use_reactive(start.present or os.environ.get(PRESENT_ENV) == "1")
     playing = solara.use_reactive(False)
     speed = solara.use_reactive(10)
-    target = solara.use_reactive("A")
+    past_end = solara.use_reactive(False)
+    run_to = solara.use_reactive(None, cast(Any, None))
+    run_to_text = solara.use_reactive("26")
     tick = solara.use_reactive(0)
-    message = solara.use_reactive("")
+    step_request = solara.use_reactive(0)  # each Step click that is not ignored
+    message = solara.use_reactive("; ".join(f"left out of the link: {p}" for p in start.problems))
+    notes: solara.Reactive[list[str]] = solara.use_reactive([])
+    loaded: solara.Reactive[dict[str, list[dict[str, Any]]]] = solara.use_reactive({})
 
-    def chosen() -> list[str]:
-        return [scenario_a.value] if mode.value == MODES[0] else [scenario_a.value, scenario_b.value]
+    def names() -> list[str]:
+        return [scenario_a.value] if mode.value == "single" else [scenario_a.value, scenario_b.value]
 
-    names = chosen()
-    # the session's models live across renders; built on the first render
-    models = solara.use_ref(cast(list[OrgModel], []))
-    layouts = solara.use_ref(cast(list[np.ndarray], []))
-    if not models.current:
-        models.current = build_models(names, seed.value, overrides.value)
-        layouts.current = [views.org_layout(m) for m in models.current]
+    runner = solara.use_ref(cast(Runner | None, None))
+    if runner.current is None:
+        try:
+            runner.current = build_runner(names(), seed.value, overrides.value, loaded.value)
+        except UserError as error:  # a link with values that do not fit together: start from the presets
+            message.value = f"{error}; started without the link's changes"
+            overrides.value = {}
+            runner.current = build_runner(names(), seed.value, {})
+    current = cast(Runner, runner.current)
+    applied = solara.use_ref(dict(overrides.value))  # the overrides the running models were built with
 
     def reset() -> None:
         playing.value = False
+        run_to.value = None
+        if seed_error.value:
+            message.value = "fix the seed first: " + seed_error.value
+            return
+        old = cast(Runner, runner.current)
         try:
-            models.current = build_models(chosen(), seed.value, overrides.value)
-        except UserError as error:  # e.g. an intervention week past the end
+            with old.lock:  # the play thread finishes its week first
+                fresh = build_runner(names(), seed.value, overrides.value, loaded.value)
+        except UserError as error:
             message.value = str(error)
             return
-        layouts.current = [views.org_layout(m) for m in models.current]
-        message.value = ""
+        runner.current = fresh
+        applied.current = dict(overrides.value)
+        message.value, notes.value = "", []
+        router.push(info.to_query(mode.value, scenario_a.value, scenario_b.value, seed.value, overrides.value,
+                                  present.value))
         tick.value += 1
 
-    def step(weeks: int = 1) -> None:
-        for _ in range(weeks):
-            for model in models.current:  # lockstep: both firms advance together
-                model.step()
+    def set_seed(text: str | None) -> None:
+        seed_text.value = text or ""
+        value = (text or "").strip()
+        if not value.isdigit() or int(value) >= 2**63:
+            seed_error.value = "a whole number from 0 to 2^63−1"
+            return
+        seed_error.value = ""
+        seed.value = int(value)
+
+    def render_frame() -> None:
         tick.value += 1
+
+    def on_loop(function: Callable[[], None]) -> Callable[[], None]:
+        """``function`` to be called on the session's event loop from another thread; returns a waiter."""
+        loop = kernel_context.get_current_context().event_loop
+        context = contextvars.copy_context()
+        done = threading.Event()
+
+        def call() -> None:
+            try:
+                function()
+            finally:
+                done.set()
+
+        loop.call_soon_threadsafe(call, context=context)
+        return lambda: None if done.wait() else None
+
+    def stop_at() -> int | None:
+        if run_to.value is not None:
+            return int(run_to.value)
+        return None if past_end.value else current.last_week
 
     def play_loop() -> None:
-        # Renders triggered from this worker thread do not reach the page, so the
-        # thread only paces: each frame runs on the session's own event loop,
-        # exactly like a click on Step. The model keeps the wall-clock speed; when
-        # drawing is slower than that, a frame advances several weeks.
-        loop = kernel_context.get_current_context().event_loop
-        started, start_week = time.perf_counter(), models.current[0].steps
-        while playing.value:
-            due = int(speed.value * (time.perf_counter() - started)) - (models.current[0].steps - start_week)
-            if due < 1:
-                time.sleep(1.0 / speed.value)
-                continue
-            frame_done = threading.Event()
-
-            def frame(weeks: int = min(due, MAX_WEEKS_PER_FRAME), done: threading.Event = frame_done) -> None:
-                try:
-                    if playing.value:
-                        step(weeks)
-                finally:
-                    done.set()
-
-            loop.call_soon_threadsafe(frame, context=contextvars.copy_context())
-            frame_done.wait()
+        if not playing.value:
+            return
+        r = cast(Runner, runner.current)
+        due = time.perf_counter()
+        start_week = r.week
+        while playing.value and runner.current is r:
+            end = stop_at()
+            if end is not None and r.week >= end:
+                def finished() -> None:
+                    playing.value = False
+                    run_to.value = None
+                on_loop(finished)()
+                return
+            per_frame = max(1, round(speed.value / FRAME_RATE))
+            if run_to.value is not None:
+                per_frame = max(per_frame, math.ceil((int(run_to.value) - start_week) / RUN_TO_FRAMES))
+            weeks = per_frame if end is None else min(per_frame, end - r.week)
+            r.step(weeks)
+            on_loop(render_frame)()  # drawn before the next week is computed
+            due += weeks / speed.value if run_to.value is None else 1 / FRAME_RATE
+            wait = due - time.perf_counter()
+            if wait > 0:
+                time.sleep(wait)
+            else:
+                due = time.perf_counter()  # slower than the pace: every week still drawn, later
 
     solara.lab.use_task(play_loop, dependencies=[playing.value], prefer_threaded=True)
 
-    def intervene(action: str) -> None:
-        index = 0 if target.value == "A" or len(models.current) == 1 else 1
-        models.current[index].intervene(action)
-        tick.value += 1
+    def toggle_play() -> None:
+        if not playing.value and stop_at() is not None and current.week >= cast(int, stop_at()):
+            message.value = (f"the scenario ends at week {current.last_week}: tick 'continue past the end' "
+                             "or Reset")
+            return
+        message.value = ""
+        playing.value = not playing.value
+
+    def step_task() -> None:
+        if step_request.value == 0:
+            return
+        r = cast(Runner, runner.current)
+        try:
+            r.step(1)
+        finally:
+            def finish() -> None:
+                r.busy = False
+                tick.value += 1
+            on_loop(finish)()
+
+    solara.lab.use_task(step_task, dependencies=[step_request.value], prefer_threaded=True)
+
+    def step_once() -> None:
+        r = cast(Runner, runner.current)
+        if playing.value or r.busy:
+            return  # one step at a time: clicks while one is computed and drawn are ignored
+        r.busy = True
+        step_request.value += 1
+
+    def start_run_to() -> None:
+        text = run_to_text.value.strip()
+        if not text.isdigit() or int(text) <= current.week:
+            message.value = f"run to week: a week after the current one ({current.week})"
+            return
+        message.value = ""
+        run_to.value = int(text)
+        playing.value = True
+
+    def key(name: str) -> None:
+        if name == "space":
+            toggle_play()
+        elif name == "right":
+            step_once()
 
     def set_override(name: str, value: Any) -> None:
-        # a slider snapping to its grid is not a change: keep only real departures
-        param = PARAMS_BY_NAME[name]
-        scenario_value = getattr(load(scenario_a.value).params, name)
+        base_value = getattr(load(scenario_a.value).params, name)
         rest = {k: v for k, v in overrides.value.items() if k != name}
-        same = value == scenario_value if not isinstance(value, float) else math.isclose(
-            value, scenario_value, abs_tol=ui_step(param) / 2)
-        overrides.value = rest if same else {**rest, name: value}
+        overrides.value = rest if value == base_value else {**rest, name: value}
 
+    def note(text: str) -> None:
+        notes.value = [*notes.value[-4:], text]
+        tick.value += 1
+
+    def load_file(file: dict[str, Any]) -> None:
+        try:
+            setup = info.read_setup(file["data"].decode("utf-8", errors="replace"), file["name"], PRESETS)
+        except UserError as error:
+            message.value = str(error)
+            return
+        playing.value = False
+        mode.value, scenario_a.value = "single", setup.preset
+        seed.value, seed_text.value, seed_error.value = setup.seed, str(setup.seed), ""
+        overrides.value = dict(setup.overrides)
+        loaded.value = {setup.preset: setup.interventions}
+        reset()
+        message.value = f"loaded {file['name']}"
+
+    current_names = current.names
+    compare = mode.value == "compare"
     base = load(scenario_a.value).params
-    labels = [f"A: {names[0]}"] if len(names) == 1 else [f"A: {names[0]}", f"B: {names[1]}"]
-    current = models.current
+    pending = overrides.value != applied.current or current_names != names() or seed.value != current.models[0].seed
 
-    with solara.Sidebar():
-        solara.ToggleButtonsSingle(value=mode, values=MODES, on_value=lambda _: reset())
-        solara.Select(label="Scenario A", values=PRESETS, value=scenario_a, on_value=lambda _: reset())
-        if mode.value == MODES[1]:
-            solara.Select(label="Scenario B", values=PRESETS, value=scenario_b, on_value=lambda _: reset())
-        solara.InputInt(label="Seed", value=seed)
-        with solara.Row():
-            solara.Button("Reset", on_click=reset, color="primary")
-            solara.Button("Step", on_click=lambda: step(1), disabled=playing.value)
-            solara.Button("Pause" if playing.value else "Play", on_click=lambda: playing.set(not playing.value))
-        solara.Select(label="Speed (weeks per second)", values=SPEEDS, value=speed)
-        # solara.Markdown would pull KaTeX from a CDN; plain HTML keeps the page offline
-        solara.HTML(tag="div", unsafe_innerHTML="<b>Interventions</b> (at the current week)")
-        if mode.value == MODES[1]:
-            solara.ToggleButtonsSingle(value=target, values=["A", "B"])
-        for action in ACTIONS.values():
-            solara.Button(action.label, on_click=lambda a=action.name: intervene(a), outlined=True,
-                          style={"margin": "2px", "text-transform": "none"})
-        solara.HTML(tag="div", unsafe_innerHTML="<b>Parameters</b> (apply on Reset; changed values override "
-                    "the scenario" + (" in both firms)" if mode.value == MODES[1] else ")"))
-        # always present, so the panels below keep their place (and their open state)
-        solara.Button(f"Clear overrides ({len(overrides.value)})", on_click=lambda: overrides.set({}), text=True,
-                      disabled=not overrides.value)
-        for group, title in GROUPS.items():
-            with solara.Details(summary=title):
-                for param in parameters_in_group(group):
-                    value = overrides.value.get(param.name, getattr(base, param.name))
-                    ParameterControl(param, value, on_value=lambda v, n=param.name: set_override(n, v))
+    # Page itself does not read ``tick``: a frame re-renders only the components that show the
+    # models (Stage, the intervention panel), not the sidebar's sixty controls.
+    Keyboard(event_key=key)
+    if not present.value:
+        with solara.Sidebar():
+            Sidebar(mode, scenario_a, scenario_b, seed_text, seed_error, set_seed, speed, past_end, overrides, base,
+                    set_override, reset, runner, tick, compare, note, load_file)
+    Stage(runner, tick, playing.value, present, message.value, notes.value, dict(applied.current), pending,
+          toggle_play, step_once, reset, run_to_text, start_run_to)
 
-    _ = tick.value  # re-render on every tick
-    week = current[0].steps
-    with solara.Column():
-        if message.value:
-            solara.Error(message.value)
-        solara.HTML(tag="h2", unsafe_innerHTML=f"Week {week}")
-        for label, model in zip(labels, current, strict=True):
-            w, frame = model.workforce, model.records[-1]
-            solara.Text(
-                f"{label} · {w.size} employees · {model.market.size} customers · seed {model.seed} · "
-                f"multipliers {int(w.is_multiplier.sum())} · knowledge carriers {int(w.is_knowledge_carrier.sum())} · "
-                f"attitude {frame['mean_attitude']:+.2f} · NPS {frame['net_promoter_score']:.0f} · "
-                f"active customers {int(frame['active_customers'])}",
-                classes=[f"status-{label[0]}"],
-            )
-        solara.FigureMatplotlib(views.kpi_figure(current, labels), format="png", dependencies=[tick.value])
-        solara.FigureMatplotlib(views.org_figure(current, layouts.current, labels), format="png",
-                                dependencies=[tick.value])
-        with solara.Columns([1, 1]):
-            solara.FigureMatplotlib(views.market_figure(current, labels), format="png", dependencies=[tick.value])
-            solara.FigureMatplotlib(views.trust_figure(current, labels), format="png", dependencies=[tick.value])
+
+@solara.component
+def Stage(runner: Any, tick: solara.Reactive[int], playing: bool, present: solara.Reactive[bool], message: str,
+          notes: list[str], applied: dict[str, Any], pending: bool, toggle_play, step_once, reset, run_to_text,
+          start_run_to) -> None:
+    """What a frame redraws: the week, the status lines, the summary and the charts."""
+    _ = tick.value  # re-render on every frame
+    current = cast(Runner, runner.current)
+    labels = firm_labels(current.names)
+    with solara.Column(style={"padding": "0 8px"}):
+        ControlBar(current, current.week, playing, toggle_play, step_once, reset, run_to_text, start_run_to,
+                   present, pending)
+        if message:
+            solara.Warning(message, dense=True, classes=["orgsim-message"])
+        for text in notes[-1:] if present.value else notes:
+            solara.Info(text, dense=True, classes=["orgsim-note"])
+        if present.value:
+            solara.FigureEcharts(charts.kpi_option(current.models, labels, current.last_week,
+                                                   charts.PRESENTATION_PANELS, columns=2, big=True),
+                                 attributes={"style": "height: calc(100vh - 200px); min-height: 460px; width: 100%"},
+                                 responsive=True)
+            ChartKey(current, tick.value, labels, "16px")
+            return
+        StatusLines(current, current.week, labels)
+        if applied:
+            solara.HTML(tag="div", classes=["orgsim-overrides"], unsafe_innerHTML=(
+                "<b>Changed from the scenario:</b> " + ", ".join(
+                    f"<span style='background:#fff4d6;padding:0 4px'>{info.label(k)} = {v}</span>"
+                    for k, v in sorted(applied.items()))))
+        with solara.lab.Tabs(value=0, lazy=True):
+            with solara.lab.Tab("Charts"):
+                solara.Text(info.summary(current.models, labels), classes=["orgsim-summary"],
+                            style={"display": "block", "font-size": "15px", "margin": "6px 0"})
+                solara.FigureEcharts(charts.kpi_option(current.models, labels, current.last_week),
+                                     attributes={"style": "height: 520px; width: 100%"}, responsive=True)
+                ChartKey(current, tick.value, labels, "13px")
+                solara.FigureEcharts(charts.org_option(current.models, current.layouts, labels),
+                                     attributes={"style": "height: 440px; width: 100%"}, responsive=True)
+                with solara.Columns([1, 1]):
+                    solara.FigureEcharts(charts.market_option(current.models, labels),
+                                         attributes={"style": "height: 300px; width: 100%"}, responsive=True)
+                    solara.FigureEcharts(charts.trust_option(current.models, labels),
+                                         attributes={"style": "height: 360px; width: 100%"}, responsive=True)
+            with solara.lab.Tab("Info"):
+                InfoPanel(current.names)
+
+
+@solara.component
+def ControlBar(current: Runner, week: int, playing: bool, toggle_play, step_once, reset, run_to_text, start_run_to,
+               present: solara.Reactive[bool], pending: bool) -> None:
+    with solara.Row(style={"align-items": "center", "flex-wrap": "wrap", "min-height": "56px"}, gap="8px"):
+        solara.HTML(tag="h2", unsafe_innerHTML=f"Week {week}",
+                    style={"margin": "0 12px 0 0", "min-width": "5.5em", "font-variant-numeric": "tabular-nums"})
+        with solara.Tooltip("Space plays and pauses; the right arrow steps one week"):
+            solara.Button("Pause" if playing else "Play", on_click=toggle_play, color="primary",
+                          style={"min-width": "90px"})
+        solara.Button("Step", on_click=step_once, disabled=playing)
+        solara.Button("Reset", on_click=reset, color="warning" if pending else None,
+                      outlined=not pending)
+        solara.InputText(label="Run to week", value=run_to_text, style={"max-width": "90px"},
+                         classes=["run-to"])
+        solara.Button("Run to", on_click=start_run_to, disabled=playing, outlined=True)
+        solara.Text(f"last week {current.last_week}", style={"color": "#555", "font-size": "13px"})
+        solara.Button("Exit presentation" if present.value else "Present",
+                      on_click=lambda: present.set(not present.value), text=True, icon_name="mdi-presentation")
+        if pending:
+            solara.Text("changes waiting: press Reset", style={"color": "#8a5a00", "font-size": "13px"})
+
+
+@solara.component
+def ChartKey(current: Runner, frame: int, labels: list[str], size: str) -> None:
+    """What the lines, shades and intervention codes on the charts mean."""
+    markers = charts.marker_legend(current.models, labels)
+    solara.HTML(tag="div", classes=["orgsim-chart-key"], style={"font-size": size, "color": "#333"},
+                unsafe_innerHTML=CHART_KEY + ("".join(f"<br><b>{m.split(',')[0]}</b>,{m.split(',', 1)[1]}"
+                                                      for m in markers)))
+
+
+@solara.component
+def StatusLines(current: Runner, week: int, labels: list[str]) -> None:
+    for label, model in zip(labels, current.models, strict=True):
+        w, frame = model.workforce, model.records[-1]
+        solara.Text(
+            f"{label} · {w.size:,} employees · {model.market.size:,} customers · seed {model.seed} · "
+            f"multipliers {int(w.is_multiplier.sum())} · knowledge carriers {int(w.is_knowledge_carrier.sum())} · "
+            f"attitude {frame['mean_attitude']:+.2f} · NPS {frame['net_promoter_score']:.0f} · "
+            f"active customers {int(frame['active_customers'])}",
+            classes=[f"status-{label[0]}"],
+            style={"display": "block", "white-space": "nowrap", "overflow": "hidden", "text-overflow": "ellipsis",
+                   "color": charts.FIRM_COLOURS["AB".index(label[0])], "font-weight": "500"})
+
+
+@solara.component
+def Sidebar(mode, scenario_a, scenario_b, seed_text, seed_error, set_seed, speed, past_end, overrides, base,
+            set_override, reset, runner: Any, tick: solara.Reactive[int], compare: bool, note, load_file) -> None:
+    current = cast(Runner, runner.current)
+    keys = {label: key for key, label in MODES.items()}
+
+    def then_reset(reactive: solara.Reactive[str], translate: Callable[[str], str] = str) -> Callable[[Any], None]:
+        """A new mode or scenario is a new setup: built at once (parameter changes wait for Reset)."""
+        def change(value: Any) -> None:
+            reactive.set(translate(value))
+            reset()
+        return change
+
+    solara.ToggleButtonsSingle(value=MODES[mode.value], values=list(keys), on_value=then_reset(mode, keys.__getitem__))
+    solara.Select(label="Scenario A", values=PRESETS, value=scenario_a.value, on_value=then_reset(scenario_a))
+    solara.Text(DESCRIPTIONS[scenario_a.value], style={"font-size": "12px", "color": "#444", "display": "block"})
+    if compare:
+        solara.Select(label="Scenario B", values=PRESETS, value=scenario_b.value, on_value=then_reset(scenario_b))
+        solara.Text(DESCRIPTIONS[scenario_b.value], style={"font-size": "12px", "color": "#444", "display": "block"})
+    solara.InputText(label="Seed", value=seed_text.value, on_value=set_seed, error=bool(seed_error.value),
+                     message=seed_error.value or None, classes=["seed-input"])
+    solara.Select(label="Speed (weeks per second)", values=SPEEDS, value=speed)
+    solara.Checkbox(label="continue past the scenario's last week", value=past_end)
+    solara.HTML(tag="h4", unsafe_innerHTML="Interventions (now, at the current week)")
+    InterventionPanel(runner, tick, compare, note)
+    solara.HTML(tag="h4", unsafe_innerHTML="Parameters (apply on Reset"
+                + (", to both firms)" if compare else ")"))
+    solara.Button(f"Clear changes ({len(overrides.value)})", on_click=lambda: overrides.set({}), text=True,
+                  disabled=not overrides.value)
+    if overrides.value.get("n_customers", 0) > LARGE_FIRM or overrides.value.get("n_employees", 0) > LARGE_FIRM / 10:
+        solara.Warning("A firm this large takes seconds to build and step, and much memory per session.", dense=True)
+    for group, title in GROUPS.items():
+        with solara.Details(summary=title):
+            for param in parameters_in_group(group):
+                preset_value = getattr(base, param.name)
+                value = overrides.value.get(param.name, preset_value)
+                ParameterControl(param, value, preset_value, on_value=functools.partial(set_override, param.name))
+    solara.HTML(tag="h4", unsafe_innerHTML="Save and share")
+    solara.FileDownload(lambda: timeseries_csv(runner.current), filename="orgsim_timeseries.csv",
+                        label="Download the time series (CSV)")
+    for index, name in enumerate(current.names):
+        solara.FileDownload(lambda i=index: setup_toml(runner.current, i, overrides.value),
+                            filename=f"{name}_setup.toml", label=f"Save firm {'AB'[index]}'s setup (TOML)")
+    solara.FileDrop(label="Drop a saved setup (TOML) here to load it", on_file=load_file, lazy=False)
+
+
+@solara.component
+def InfoPanel(names: list[str]) -> None:
+    solara.HTML(tag="h3", unsafe_innerHTML="What orgsim is")
+    solara.Text(info.ABOUT, style={"display": "block", "max-width": "62em"})
+    solara.HTML(tag="h3", unsafe_innerHTML="How it works: one week, mechanism by mechanism")
+    html = "".join(f"<li><b>{title}</b>: {text} <i>({GROUPS[group].split('(')[0].strip()})</i></li>"
+                   for group, title, text in info.MECHANISMS if group in GROUPS)
+    solara.HTML(tag="ol", unsafe_innerHTML=html, style={"max-width": "62em"})
+    for name in names:
+        notice, try_ = info.notice_and_try(name)
+        solara.HTML(tag="h3", unsafe_innerHTML=f"{name}")
+        solara.HTML(tag="div", unsafe_innerHTML=(
+            f"<p>{DESCRIPTIONS[name]}</p><p><b>Things to notice:</b> {notice}</p><p><b>Things to try:</b> {try_}</p>"),
+            style={"max-width": "62em"})
+    solara.HTML(tag="h3", unsafe_innerHTML="Keyboard")
+    solara.Text("Space plays and pauses; the right arrow steps one week.")

@@ -33,16 +33,22 @@ def _stop(signum: int, frame: object) -> None:
     os._exit(STOP_STATUS[signal.Signals(signum)])
 
 
-def serve(host: str = "127.0.0.1", port: int = 8765, app: str = APP) -> int:
+def serve(host: str = "127.0.0.1", port: int = 8765, app: str = APP, present: bool = False) -> int:
     if not 1 <= port <= 65535:
         raise UserError(f"--port {port} is not allowed; allowed: an integer in [1, 65535]")
+    # no calls home: the UI must work in a classroom without internet (read when solara starts)
+    os.environ["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
+    os.environ["SOLARA_TELEMETRY_SENTRY_ENABLE"] = "False"
+    os.environ["SOLARA_THEME_SHOW_BANNER"] = "False"  # the badge would cover the charts' corner
+    # A closed tab's models are freed after this long (Solara keeps them 24 h by default, so a
+    # classroom's server grew by ~30 MB a session); a reload within it gets its session back.
+    os.environ.setdefault("SOLARA_KERNEL_CULL_TIMEOUT", "2m")
+    if present:
+        os.environ["ORGSIM_UI_PRESENT"] = "1"  # orgsim.ui.app.PRESENT_ENV: every session starts presenting
     try:
         import solara  # noqa: F401
     except ImportError:
         raise UserError("solara is not installed in this environment; run `make demo` or `pip install -e .`") from None
-    # no calls home: the UI must work in a classroom without internet (read when solara starts)
-    os.environ["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
-    os.environ["SOLARA_TELEMETRY_SENTRY_ENABLE"] = "False"
     # uvicorn takes these signals over while it serves and gives them back to _stop afterwards
     for signum in STOP_STATUS:
         signal.signal(signum, _stop)

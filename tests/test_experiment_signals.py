@@ -56,6 +56,15 @@ def wait_for_runs(out: Path, at_least: int, process: subprocess.Popen[str], limi
     raise AssertionError(f"fewer than {at_least} runs finished in {limit} s")
 
 
+def long_experiment(tmp_path: Path, at_least: int) -> tuple[subprocess.Popen[str], Path, Path]:
+    """The LONG experiment on 2 workers, once ``at_least`` of its runs are kept: (process, spec, out)."""
+    spec = write(tmp_path, LONG)
+    out = tmp_path / "r"
+    process = start(["experiment", str(spec), "--workers", "2", "--out", str(out)])
+    wait_for_runs(out, at_least, process)
+    return process, spec, out
+
+
 def group_members(group: int) -> list[int]:
     """The processes still alive (not zombies) in a process group."""
     alive = []
@@ -82,10 +91,7 @@ def gone_within(group: int, seconds: float) -> bool:
 @pytest.mark.slow
 @pytest.mark.parametrize(("how", "status"), [("SIGINT", 130), ("SIGTERM", 143)])
 def test_ctrl_c_or_sigterm_stops_within_5_s_and_keeps_every_finished_run(tmp_path, how, status):
-    spec = write(tmp_path, LONG)
-    out = tmp_path / "r"
-    process = start(["experiment", str(spec), "--workers", "2", "--out", str(out)])
-    wait_for_runs(out, 3, process)
+    process, spec, out = long_experiment(tmp_path, 3)
     sent = time.monotonic()
     os.killpg(process.pid, getattr(signal, how))  # Ctrl-C reaches the whole foreground group
     _, stderr = process.communicate(timeout=30)
@@ -106,10 +112,7 @@ def test_ctrl_c_or_sigterm_stops_within_5_s_and_keeps_every_finished_run(tmp_pat
 
 @pytest.mark.slow
 def test_workers_do_not_outlive_a_killed_parent(tmp_path):
-    spec = write(tmp_path, LONG)
-    out = tmp_path / "r"
-    process = start(["experiment", str(spec), "--workers", "2", "--out", str(out)])
-    wait_for_runs(out, 2, process)
+    process, _, out = long_experiment(tmp_path, 2)
     assert len(group_members(process.pid)) >= 3  # orgsim, its fork server and workers
     os.kill(process.pid, signal.SIGKILL)  # the parent only, as an out-of-memory killer would
     process.communicate(timeout=30)
@@ -140,10 +143,7 @@ def parent_of(pid: int) -> int:
 
 @pytest.mark.slow
 def test_a_worker_killed_mid_run_stops_the_experiment_with_one_line(tmp_path):
-    spec = write(tmp_path, LONG)
-    out = tmp_path / "r"
-    process = start(["experiment", str(spec), "--workers", "2", "--out", str(out)])
-    wait_for_runs(out, 2, process)
+    process, _, out = long_experiment(tmp_path, 2)
     workers = [pid for pid in group_members(process.pid) if parent_of(parent_of(pid)) == process.pid]
     assert workers, "no worker processes found"
     killed = time.monotonic()

@@ -31,7 +31,7 @@ MODEL_DOC = Path("docs") / "model.md"
 PARAMETER_TYPES = Path(__file__).resolve().parent / PARAMETER_TYPES_MODULE
 BEGIN, END = "<!-- BEGIN GENERATED TABLES (orgsim docs) -->", "<!-- END GENERATED TABLES -->"
 #: The claims register, and its digest in the package (ID -> title and statement) for the UI's tooltips.
-CLAIMS_DOC = Path("docs") / "claims.md"
+CLAIMS_DOC = "claims.md"  # next to docs/model.md
 CLAIMS_DIGEST = Path(__file__).resolve().parent / "claims.json"
 CLAIM_ENTRY = re.compile(r"^\*\*(S\d\.\d[a-z]?) ([^*]+?)\.\*\* (.*?)(?:\*Model:\*|\n\n|\Z)", re.M | re.S)
 #: A claim ID of docs/claims.md (S3.2; S3.2b is part b of S3.2), not already inside a link.
@@ -94,7 +94,7 @@ def main(check: bool = False, path: str | Path | None = None) -> int:
     updated = render(current)
     types_current = PARAMETER_TYPES.read_text() if PARAMETER_TYPES.is_file() else ""
     types_updated = parameter_types_source()
-    claims_doc = doc.parent / CLAIMS_DOC.name
+    claims_doc = doc.parent / CLAIMS_DOC
     digest_current = CLAIMS_DIGEST.read_text() if CLAIMS_DIGEST.is_file() else ""
     digest_updated = claims_digest(claims_doc.read_text()) if claims_doc.is_file() else digest_current
     if check:

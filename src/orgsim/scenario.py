@@ -40,6 +40,8 @@ from orgsim.parameters import make_parameters
 TOP_LEVEL_KEYS = {"description", "extends", "steps", "seed", "parameters", "interventions"}
 INTERVENTION_KEYS = {"week", "action", "arguments"}
 MAX_STEPS = 100_000
+#: The largest seed: numpy seeds are 64-bit, and TOML integers are signed.
+SEED_MAX = 2**63 - 1
 
 
 def scenario_dir() -> Path:
@@ -75,7 +77,7 @@ class Scenario:
         """A copy with some parameters (or ``steps``/``seed``) changed, validated."""
         overrides = dict(overrides)
         steps = check_int(overrides.pop("steps", self.steps), "steps", source, 1, MAX_STEPS)
-        seed = check_int(overrides.pop("seed", self.seed), "seed", source, 0, 2**63 - 1)
+        seed = check_int(overrides.pop("seed", self.seed), "seed", source, 0, SEED_MAX)
         params = make_parameters({**self.params.model_dump(), **overrides}, source)
         scenario = Scenario(self.name, self.description, steps, seed, params, self.interventions,
                             self.path, {**self.overrides, **overrides})
@@ -171,7 +173,7 @@ def load(name_or_path: str | Path) -> Scenario:
         if "steps" in data:
             steps = check_int(data["steps"], "steps", str(file), 1, MAX_STEPS)
         if "seed" in data:
-            seed = check_int(data["seed"], "seed", str(file), 0, 2**63 - 1)
+            seed = check_int(data["seed"], "seed", str(file), 0, SEED_MAX)
         if "description" in data:
             if not isinstance(data["description"], str):
                 raise UserError(f"{file}: description must be a string")

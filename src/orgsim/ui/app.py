@@ -37,6 +37,7 @@ from orgsim.outputs import OUTPUT_NAMES
 from orgsim.parameters import GROUPS, Param, parameters_in_group
 from orgsim.scenario import Scenario, load, scenario_dir
 from orgsim.ui import charts, info
+from orgsim.ui.serve import PRESENT_ENV
 
 PRESETS = sorted(p.stem for p in scenario_dir().glob("*.toml"))
 DESCRIPTIONS = {name: load(name).description for name in PRESETS}
@@ -46,10 +47,10 @@ SPEEDS = [1, 2, 5, 10, 20, 50, 100]
 FRAME_RATE = 20
 #: Run-to-week gets there in about this many frames, whatever the distance.
 RUN_TO_FRAMES = 20
-#: ``orgsim ui --present`` starts every session in presentation mode.
-PRESENT_ENV = "ORGSIM_UI_PRESENT"
 #: A firm larger than this takes seconds to build and hundreds of MB per session: the UI says so.
 LARGE_FIRM = 100_000
+CONTINUE = "continue past the scenario's last week"
+KEYS = "Space plays and pauses; the right arrow steps one week"
 CHART_KEY = ("A solid blue, B dashed orange · shaded: shitstorm weeks, in the colour of the firm they hit · "
              "vertical lines: interventions")
 
@@ -57,8 +58,9 @@ CHART_KEY = ("A solid blue, B dashed orange · shaded: shitstorm weeks, in the c
 class Runner:
     """A session's models (one, or A and B in lockstep) and what the UI did to them."""
 
-    def __init__(self, scenarios: list[Scenario], names: list[str]) -> None:
+    def __init__(self, scenarios: list[Scenario], names: list[str], added: list[list[dict[str, Any]]]) -> None:
         self.scenarios, self.names = scenarios, names
+        self.added = added  # per firm: the interventions of a loaded setup file, on top of its preset's
         self.models: list[OrgModel] = [s.model(customer_views=False) for s in scenarios]
         self.layouts = [charts.org_layout(m) for m in self.models]
         self.last_week = max(s.steps for s in scenarios)
@@ -80,15 +82,11 @@ class Runner:
 def build_runner(names: list[str], seed: int, overrides: dict[str, Any],
                  extra: dict[str, list[dict[str, Any]]] | None = None) -> Runner:
     """Models for the presets ``names`` with the UI's seed and overrides (UserError if not allowed)."""
-    scenarios = []
-    for name in names:
+    scenarios, added = [], [(extra or {}).get(name, []) for name in names]
+    for name, more in zip(names, added, strict=True):
         scenario = load(name).with_overrides({**overrides, "seed": seed}, source="UI")
-        added = (extra or {}).get(name, [])
-        if added:
-            scenario = replace(scenario, interventions=tuple(sorted(
-                (*scenario.interventions, *added), key=lambda e: e["week"])))
-        scenarios.append(scenario)
-    return Runner(scenarios, names)
+        scenarios.append(replace(scenario, interventions=(*scenario.interventions, *more)))  # the model sorts them
+    return Runner(scenarios, names, added)
 
 
 def firm_labels(names: list[str]) -> list[str]:
@@ -103,12 +101,12 @@ def timeseries_csv(runner: Runner) -> str:
 
 
 def setup_toml(runner: Runner, index: int, overrides: dict[str, Any]) -> str:
-    model = runner.models[index]
-    own = runner.ui_interventions[index]
-    steps = max(runner.scenarios[index].steps, *(e["week"] + 1 for e in own)) if own else runner.scenarios[index].steps
-    scheduled = [e for e in runner.scenarios[index].interventions
-                 if e not in load(runner.names[index]).interventions]  # a loaded file's own, kept
-    setup = info.Setup(runner.names[index], int(cast(int, model.seed)), steps, dict(overrides), [*scheduled, *own])
+    """Firm ``index``'s setup as a scenario file: its preset, the changed values, its seed, and the
+    interventions of a loaded file and of the UI so far (long enough to hold the last of them)."""
+    model, own = runner.models[index], runner.ui_interventions[index]
+    steps = max([runner.scenarios[index].steps, *(e["week"] + 1 for e in own)])
+    setup = info.Setup(runner.names[index], cast(int, model.seed), steps, dict(overrides),
+                       [*runner.added[index], *own])
     return setup.to_toml(f"firm {'AB'[index]} at week {model.steps}")
 
 
@@ -148,15 +146,9 @@ def NumberControl(param: Param, value: float | int, on_value: Callable[[Any], No
 
     def typed(text: str | None) -> None:
         try:
-            number: float | int = float(text or "")
-            if param.kind is int:
-                if number != int(number):
-                    raise ValueError
-                number = int(number)
-            if not param.low <= number <= param.high:  # type: ignore[operator]
-                raise ValueError
-        except ValueError:
-            error.value = f"allowed: {param.describe_range()}"
+            number = info.parse_value(param, text or "")
+        except ValueError as problem:
+            error.value = str(problem)
             return
         error.value = ""
         on_value(number)
@@ -198,13 +190,9 @@ def InterventionPanel(session_runner: Any, tick: solara.Reactive[int], compare: 
     def set_argument(name: str, text: str | None) -> None:
         arg = next(a for a in declared.arguments if a.name == name)
         try:
-            value: Any = float(text or "")
-            value = int(value) if arg.kind is int and value == int(value) else value
-            assert arg.low is not None and arg.high is not None
-            if not arg.low <= value <= arg.high or (arg.kind is int and not isinstance(value, int)):
-                raise ValueError
-        except ValueError:
-            problem.value = f"{name}: allowed {arg.describe_range()}"
+            value = info.parse_value(arg, text or "")
+        except ValueError as error:
+            problem.value = f"{name}: {error}"
             return
         problem.value = ""
         arguments.value = {**arguments.value, name: value}
@@ -254,7 +242,7 @@ def Page() -> None:
     seed_text = solara.use_reactive(str(seed.value))
     seed_error = solara.use_reactive("")
     overrides: solara.Reactive[dict[str, Any]] = solara.use_reactive(dict(start.overrides))
-    present = solara.use_reactive(start.present or os.environ.get(PRESENT_ENV) == "1")
+    present = solara.use_reactive(start.present or os.environ.get(PRESENT_ENV) == "1")  # orgsim ui --present
     playing = solara.use_reactive(False)
     speed = solara.use_reactive(10)
     past_end = solara.use_reactive(False)
@@ -302,12 +290,12 @@ def Page() -> None:
 
     def set_seed(text: str | None) -> None:
         seed_text.value = text or ""
-        value = (text or "").strip()
-        if not value.isdigit() or int(value) >= 2**63:
-            seed_error.value = "a whole number from 0 to 2^63−1"
+        try:
+            seed.value = info.parse_seed(text or "")
+        except ValueError as error:
+            seed_error.value = str(error)
             return
         seed_error.value = ""
-        seed.value = int(value)
 
     def render_frame() -> None:
         tick.value += 1
@@ -325,7 +313,11 @@ def Page() -> None:
                 done.set()
 
         loop.call_soon_threadsafe(call, context=context)
-        return lambda: None if done.wait() else None
+
+        def wait() -> None:
+            done.wait()
+
+        return wait
 
     def stop_at() -> int | None:
         if run_to.value is not None:
@@ -362,9 +354,9 @@ def Page() -> None:
     solara.lab.use_task(play_loop, dependencies=[playing.value], prefer_threaded=True)
 
     def toggle_play() -> None:
-        if not playing.value and stop_at() is not None and current.week >= cast(int, stop_at()):
-            message.value = (f"the scenario ends at week {current.last_week}: tick 'continue past the end' "
-                             "or Reset")
+        end = stop_at()
+        if not playing.value and end is not None and current.week >= end:
+            message.value = f"the scenario ends at week {current.last_week}: tick '{CONTINUE}' or Reset"
             return
         message.value = ""
         playing.value = not playing.value
@@ -496,7 +488,7 @@ def ControlBar(current: Runner, week: int, playing: bool, toggle_play, step_once
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap", "min-height": "56px"}, gap="8px"):
         solara.HTML(tag="h2", unsafe_innerHTML=f"Week {week}",
                     style={"margin": "0 12px 0 0", "min-width": "5.5em", "font-variant-numeric": "tabular-nums"})
-        with solara.Tooltip("Space plays and pauses; the right arrow steps one week"):
+        with solara.Tooltip(KEYS):
             solara.Button("Pause" if playing else "Play", on_click=toggle_play, color="primary",
                           style={"min-width": "90px"})
         solara.Button("Step", on_click=step_once, disabled=playing)
@@ -515,10 +507,10 @@ def ControlBar(current: Runner, week: int, playing: bool, toggle_play, step_once
 @solara.component
 def ChartKey(current: Runner, frame: int, labels: list[str], size: str) -> None:
     """What the lines, shades and intervention codes on the charts mean."""
-    markers = charts.marker_legend(current.models, labels)
+    markers = "".join(f"<br><b>{code}</b>, {rest}" for code, _, rest in
+                      (line.partition(", ") for line in charts.marker_legend(current.models, labels)))
     solara.HTML(tag="div", classes=["orgsim-chart-key"], style={"font-size": size, "color": "#333"},
-                unsafe_innerHTML=CHART_KEY + ("".join(f"<br><b>{m.split(',')[0]}</b>,{m.split(',', 1)[1]}"
-                                                      for m in markers)))
+                unsafe_innerHTML=CHART_KEY + markers)
 
 
 @solara.component
@@ -557,7 +549,7 @@ def Sidebar(mode, scenario_a, scenario_b, seed_text, seed_error, set_seed, speed
     solara.InputText(label="Seed", value=seed_text.value, on_value=set_seed, error=bool(seed_error.value),
                      message=seed_error.value or None, classes=["seed-input"])
     solara.Select(label="Speed (weeks per second)", values=SPEEDS, value=speed)
-    solara.Checkbox(label="continue past the scenario's last week", value=past_end)
+    solara.Checkbox(label=CONTINUE, value=past_end)
     solara.HTML(tag="h4", unsafe_innerHTML="Interventions (now, at the current week)")
     InterventionPanel(runner, tick, compare, note)
     solara.HTML(tag="h4", unsafe_innerHTML="Parameters (apply on Reset"
@@ -596,4 +588,4 @@ def InfoPanel(names: list[str]) -> None:
             f"<p>{DESCRIPTIONS[name]}</p><p><b>Things to notice:</b> {notice}</p><p><b>Things to try:</b> {try_}</p>"),
             style={"max-width": "62em"})
     solara.HTML(tag="h3", unsafe_innerHTML="Keyboard")
-    solara.Text("Space plays and pauses; the right arrow steps one week.")
+    solara.Text(f"{KEYS}.")

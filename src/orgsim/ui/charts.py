@@ -22,26 +22,33 @@ from orgsim import departments as dep
 from orgsim.interventions import ACTIONS
 from orgsim.mechanisms import customers
 from orgsim.model import OrgModel
+from orgsim.outputs import OUTPUTS
 from orgsim.state import ACTIVE, LOST, PROSPECT
+
+OUTPUTS_BY_NAME = {output.name: output for output in OUTPUTS}
 
 
 @dataclass(frozen=True)
 class Panel:
     title: str
     columns: tuple[str, ...]
-    unit: str = ""
+
+    @property
+    def unit(self) -> str:
+        """The declared units of its outputs (orgsim.outputs)."""
+        return " / ".join(dict.fromkeys(OUTPUTS_BY_NAME[column].unit for column in self.columns))
 
 
 #: The KPI panels of the main view, in reading order; the first four are the presentation's 2x2.
 KPI_PANELS: tuple[Panel, ...] = (
-    Panel("Active customers", ("active_customers",), "customers"),
-    Panel("Net promoter score", ("net_promoter_score",), "-100 … +100"),
-    Panel("Attitude toward marketing", ("mean_attitude",), "-1 resist … +1 support"),
-    Panel("Trust of sales in marketing", ("trust_sales_in_marketing",), "0 … 1"),
-    Panel("Offer fit", ("offer_fit",), "share of needs met"),
-    Panel("Revenue", ("revenue",), "EUR per week"),
-    Panel("Referrals, negative reviews", ("referrals", "negative_reviews"), "per week"),
-    Panel("Service quality", ("service_quality",), "0 … 1"),
+    Panel("Active customers", ("active_customers",)),
+    Panel("Net promoter score", ("net_promoter_score",)),
+    Panel("Attitude toward marketing", ("mean_attitude",)),
+    Panel("Trust of sales in marketing", ("trust_sales_in_marketing",)),
+    Panel("Offer fit", ("offer_fit",)),
+    Panel("Revenue", ("revenue",)),
+    Panel("Referrals, negative reviews", ("referrals", "negative_reviews")),
+    Panel("Service quality", ("service_quality",)),
 )
 PRESENTATION_PANELS = KPI_PANELS[:4]
 #: Firm A and firm B: colour and line style (B dashed, so the two read apart in black and white too).
@@ -50,10 +57,6 @@ FIRM_LINES = ("solid", "dashed")
 #: Two-column panels: a second colour per column (referrals green, negative reviews red).
 COLUMN_COLOURS = ("#2ca02c", "#d62728")
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
-
-
-def _series_values(model: OrgModel, column: str) -> list[float]:
-    return [round(float(r[column]), 4) for r in model.records]
 
 
 def short_label(action: str) -> str:
@@ -107,14 +110,12 @@ def kpi_option(models: Sequence[OrgModel], labels: Sequence[str], last_week: int
         option["yAxis"].append({"type": "value", "gridIndex": index, "scale": True,
                                 "axisLabel": {"fontSize": axis_size}, "splitNumber": 3})
         for firm, (model, label) in enumerate(zip(models, labels, strict=True)):
-            weeks = [r["step"] for r in model.records]
             for c, column in enumerate(panel.columns):
                 colour = COLUMN_COLOURS[c] if len(panel.columns) > 1 else FIRM_COLOURS[firm]
                 name = label if len(panel.columns) == 1 else f"{label[0]}: {column.replace('_', ' ')}"
                 series: dict[str, Any] = {
                     "type": "line", "name": name, "xAxisIndex": index, "yAxisIndex": index,
-                    "showSymbol": False, "data": [list(p) for p in zip(weeks, _series_values(model, column),
-                                                                      strict=True)],
+                    "showSymbol": False, "data": [[r["step"], round(float(r[column]), 4)] for r in model.records],
                     "lineStyle": {"width": 3 if big else 2, "type": FIRM_LINES[firm], "color": colour},
                     "itemStyle": {"color": colour},
                 }

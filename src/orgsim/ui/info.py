@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import tempfile
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from orgsim.errors import UserError
-from orgsim.interventions import ACTIONS
 from orgsim.model import OrgModel
-from orgsim.parameters import GROUPS, PARAMS_BY_NAME, Param
+from orgsim.parameters import PARAMS_BY_NAME, Param
+from orgsim.scenario import SEED_MAX
 
 #: Words a parameter's code name spells in a way people would not.
 WORDS = {"n": "number of", "rnd": "R&D", "nps": "NPS", "ad": "ad", "eur": "EUR"}
@@ -60,6 +61,41 @@ def tooltip(param: Param) -> str:
     return text
 
 
+def parse_value(param: Param, text: str) -> Any:
+    """What someone typed for ``param`` (a model parameter or an intervention argument), typed and checked
+    against its declaration; ValueError saying what is allowed otherwise."""
+    allowed = ValueError(f"allowed: {param.describe_range()}")
+    text = text.strip()
+    if param.kind is bool:
+        if text.lower() not in ("true", "false"):
+            raise allowed
+        return text.lower() == "true"
+    if param.choices:
+        if text not in param.choices:
+            raise allowed
+        return text
+    try:
+        number = float(text)
+    except ValueError:
+        raise allowed from None
+    assert param.low is not None and param.high is not None
+    if param.kind is int:
+        if number != int(number):
+            raise allowed
+        number = int(number)
+    if not param.low <= number <= param.high:
+        raise allowed
+    return number
+
+
+def parse_seed(text: str) -> int:
+    """A seed someone typed; ValueError saying what is allowed otherwise."""
+    text = text.strip()
+    if not text.isdigit() or int(text) > SEED_MAX:
+        raise ValueError("a whole number from 0 to 2^63−1")
+    return int(text)
+
+
 def log_scaled(param: Param) -> bool:
     """Whether a slider moves on a logarithmic scale: the range spans orders of magnitude around the default."""
     assert param.low is not None and param.high is not None
@@ -72,23 +108,23 @@ LOG_POSITIONS = 1000
 
 def to_position(param: Param, value: float) -> int:
     """The slider position of ``value`` on a log-scaled slider (inverse of :func:`from_position`)."""
-    assert param.low is not None and param.high is not None
-    span = math.log10(1 + (param.high - param.low) / _log_unit(param))
-    return round(LOG_POSITIONS * math.log10(1 + (value - param.low) / _log_unit(param)) / span)
+    low, _, unit, span = _log_scale(param)
+    return round(LOG_POSITIONS * math.log10(1 + (value - low) / unit) / span)
 
 
 def from_position(param: Param, position: int) -> float | int:
     """The value at a log-scaled slider's ``position``: the low end at 0, the high end at LOG_POSITIONS."""
-    assert param.low is not None and param.high is not None
-    span = math.log10(1 + (param.high - param.low) / _log_unit(param))
-    value = param.low + _log_unit(param) * (10 ** (span * position / LOG_POSITIONS) - 1)
-    value = min(max(value, param.low), param.high)
+    low, high, unit, span = _log_scale(param)
+    value = min(max(low + unit * (10 ** (span * position / LOG_POSITIONS) - 1), low), high)
     return round(value) if param.kind is int else float(f"{value:.3g}")
 
 
-def _log_unit(param: Param) -> float:
-    # the value where the scale turns from linear to logarithmic: a hundredth of the default
-    return float(param.default) / 100
+def _log_scale(param: Param) -> tuple[float, float, float, float]:
+    """Low end, high end, the value where the scale turns from linear to logarithmic (a hundredth of
+    the default), and the decades the slider spans."""
+    assert param.low is not None and param.high is not None
+    unit = float(param.default) / 100
+    return param.low, param.high, unit, math.log10(1 + (param.high - param.low) / unit)
 
 
 # ---------------------------------------------------------------- the Info panel
@@ -166,6 +202,7 @@ def summary(models: Sequence[OrgModel], labels: Sequence[str]) -> str:
     sentences = []
     for model, name in zip(models, labels, strict=True):
         first, now = model.records[0], model.records[-1]
+        storm_weeks = sum(r["shitstorm"] > 0 for r in model.records)
         change = now["active_customers"] - first["active_customers"]
         attitude = now["mean_attitude"] - first["mean_attitude"]
         sentences.append(
@@ -173,8 +210,7 @@ def summary(models: Sequence[OrgModel], labels: Sequence[str]) -> str:
             f"({'+' if change >= 0 else '−'}{abs(change):,.0f} since week 0), NPS {now['net_promoter_score']:+.0f}, "
             f"attitude {'up' if attitude > 0.005 else 'down' if attitude < -0.005 else 'unchanged'} "
             f"({first['mean_attitude']:+.2f} → {now['mean_attitude']:+.2f})"
-            + (f", {sum(r['shitstorm'] > 0 for r in model.records)} shitstorm weeks" if any(
-                r["shitstorm"] > 0 for r in model.records) else "") + ".")
+            + (f", {storm_weeks} shitstorm weeks" if storm_weeks else "") + ".")
     if len(models) == 2:
         a, b = (m.records[-1] for m in models)
         lead = a["active_customers"] - b["active_customers"]
@@ -236,15 +272,10 @@ def read_setup(text: str, source: str, presets: Sequence[str]) -> Setup:
         raise UserError(f"{source}: the UI loads scenarios that extend a preset (extends = \"siloed\", …); "
                         f"this one has extends = {preset!r}")
     # validate the whole file as `orgsim run` would, naming the file in any error
-    folder = Path(_scratch())
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / Path(source).name
-    path = path.with_suffix(".toml")
-    path.write_text(text, encoding="utf-8")
-    try:
+    with tempfile.TemporaryDirectory(prefix="orgsim-upload-") as folder:
+        path = (Path(folder) / Path(source).name).with_suffix(".toml")
+        path.write_text(text, encoding="utf-8")
         scenario = load(path)
-    finally:
-        path.unlink(missing_ok=True)
     base = load(preset)
     own = [entry for entry in data.get("interventions", []) if isinstance(entry, dict)]
     return Setup(preset=preset, seed=scenario.seed, steps=scenario.steps,
@@ -252,12 +283,6 @@ def read_setup(text: str, source: str, presets: Sequence[str]) -> Setup:
                             if getattr(base.params, k) != v},
                  interventions=[{"week": e["week"], "action": e["action"], "arguments": dict(e.get("arguments", {}))}
                                 for e in own])
-
-
-def _scratch() -> str:
-    import tempfile
-
-    return str(Path(tempfile.gettempdir()) / "orgsim-ui-uploads")
 
 
 # ------------------------------------------------------------- the URL
@@ -287,38 +312,24 @@ def from_query(search: str | None, presets: Sequence[str]) -> Query:
     """Read a query string back; anything not allowed is left out and named in ``problems``."""
     from urllib.parse import parse_qsl
 
-    from orgsim.parameters import make_parameters
-
     query = Query()
     for key, value in parse_qsl((search or "").lstrip("?")):
         if key == "mode" and value in ("single", "compare"):
             query.mode = value
         elif key in ("a", "b") and value in presets:
             setattr(query, key, value)
-        elif key == "seed" and value.isdigit() and int(value) < 2**63:
-            query.seed = int(value)
         elif key == "present":
             query.present = value not in ("0", "false", "")
-        elif key.startswith("set.") and key[4:] in PARAMS_BY_NAME:
-            param = PARAMS_BY_NAME[key[4:]]
-            try:
-                typed: Any = (value.lower() == "true" if param.kind is bool else
-                              value if param.kind is str else param.kind(float(value)) if param.kind is int
-                              else float(value))
-                make_parameters({param.name: typed}, "URL")
-            except (ValueError, UserError):
-                query.problems.append(f"{key}={value}")
-                continue
-            query.overrides[param.name] = typed
         else:
-            query.problems.append(f"{key}={value}")
+            try:
+                if key == "seed":
+                    query.seed = parse_seed(value)
+                elif key.startswith("set.") and key[4:] in PARAMS_BY_NAME:
+                    query.overrides[key[4:]] = parse_value(PARAMS_BY_NAME[key[4:]], value)
+                else:
+                    raise ValueError
+            except ValueError:
+                query.problems.append(f"{key}={value}")
     return query
 
 
-def group_title(group: str) -> str:
-    return GROUPS[group]
-
-
-def action_help(action: str) -> str:
-    a = ACTIONS[action]
-    return f"{a.help}\n\n{explain_claims(a.claim)}"

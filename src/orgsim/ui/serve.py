@@ -20,6 +20,8 @@ from orgsim.errors import UserError
 
 #: orgsim's classroom app, and OrgModel in Mesa's SolaraViz (``orgsim ui --mesa``).
 APP, MESA_APP = "orgsim.ui.app", "orgsim.ui.mesa_viz"
+#: Set by ``orgsim ui --present``: every session starts in presentation mode (read by orgsim.ui.app).
+PRESENT_ENV = "ORGSIM_UI_PRESENT"
 #: The exit status for each stop signal.
 STOP_STATUS = {signal.SIGTERM: 0, signal.SIGINT: 130}
 
@@ -44,7 +46,7 @@ def serve(host: str = "127.0.0.1", port: int = 8765, app: str = APP, present: bo
     # classroom's server grew by ~30 MB a session); a reload within it gets its session back.
     os.environ.setdefault("SOLARA_KERNEL_CULL_TIMEOUT", "2m")
     if present:
-        os.environ["ORGSIM_UI_PRESENT"] = "1"  # orgsim.ui.app.PRESENT_ENV: every session starts presenting
+        os.environ[PRESENT_ENV] = "1"
     try:
         import solara  # noqa: F401
     except ImportError:

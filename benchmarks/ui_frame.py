@@ -1,12 +1,13 @@
 """Server CPU per frame of the browser UI, as a trainer's class sees it (run by `make bench`).
 
 Starts `orgsim ui`, opens compare mode (siloed vs multiplier_led, the default
-size) in Debian's Chromium (Playwright), plays at 20 weeks per second, and
-counts the frames the page shows (a MutationObserver on the "Week N" heading,
-so every frame is seen). Server CPU is the `orgsim ui` process's user + system
-time (/proc) over the run, divided by the frames shown; it includes Solara's
-own work (rendering, diffing, websocket messages), not only the charts.
-Also reports the part spent building the chart options (no browser).
+size) in Debian's Chromium (Playwright), plays, and records every frame the page
+shows (a MutationObserver on the "Week N" heading, with its time), then clicks
+Pause and records when the click happened in the page and which weeks still
+appeared after it. Server CPU is the `orgsim ui` process's user + system time
+(/proc), browser CPU that of all Chromium processes, both per frame shown; the
+server's includes Solara's own work (rendering, diffing, websocket messages).
+Browser and server share this machine's two cores.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-WEEKS = 80
+WEEKS = 60
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -48,6 +49,64 @@ def option_build_ms() -> float:
     return (time.process_time() - started) / n * 1000
 
 
+RECORD_WEEKS = """() => {
+    window.weeks = []; window.times = [];
+    const note = () => {
+        const h2 = [...document.querySelectorAll('h2')].find(e => /^Week \\d+$/.test(e.innerText));
+        const week = h2 ? Number(h2.innerText.split(' ')[1]) : null;
+        if (week !== null && week !== window.weeks.at(-1)) { window.weeks.push(week); window.times.push(performance.now()); }
+    };
+    note();
+    new MutationObserver(note).observe(document.body, {subtree: true, childList: true, characterData: true});
+    document.addEventListener('pointerdown', () => { window.clicked = performance.now(); }, {capture: true});
+}"""
+
+
+def browser_cpu_seconds() -> float:
+    """User + system time of every Chromium process (renderer, GPU, browser)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        if "(chrom" in text or "(headless" in text:
+            fields = text.rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def measure(browser, base: str, server: int, label: str, query: str, viewport: tuple[int, int],
+            speed: int) -> None:
+    """Play ``WEEKS`` weeks at ``speed`` weeks/s, then Pause; print what the viewer saw and what it cost."""
+    page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
+    page.goto(base + query)
+    page.get_by_text("Week 0", exact=True).wait_for(timeout=120_000)
+    page.wait_for_function("document.querySelectorAll('.solara-echarts canvas').length >= 1", timeout=60_000)
+    if speed != 10:  # the default
+        page.locator(".v-select").filter(has_text="Speed").first.click()
+        page.get_by_role("option", name=str(speed), exact=True).click()
+    page.wait_for_timeout(1500)
+    page.evaluate(RECORD_WEEKS)
+    cpu, chrome, wall = cpu_seconds(server), browser_cpu_seconds(), time.perf_counter()
+    page.get_by_role("button", name="Play", exact=True).click()
+    page.wait_for_function(f"window.weeks.at(-1) >= {WEEKS}", timeout=300_000)
+    cpu, chrome, wall = cpu_seconds(server) - cpu, browser_cpu_seconds() - chrome, time.perf_counter() - wall
+    page.get_by_role("button", name="Pause", exact=True).click()
+    page.get_by_role("button", name="Play", exact=True).wait_for(timeout=30_000)
+    page.wait_for_timeout(1500)
+    weeks, times, clicked = page.evaluate("[window.weeks, window.times, window.clicked]")
+    page.close()
+    frames = sum(1 for t in times[1:] if t <= clicked)
+    after = [w for w, t in zip(weeks, times, strict=True) if t > clicked]
+    every_week = weeks == list(range(weeks[0], weeks[-1] + 1))
+    print(f"{label}: {frames / (times[frames] - times[1]) * 1000:.1f} frames/s, "
+          f"{(weeks[frames] - weeks[0]) / frames:.2f} weeks per frame (every week drawn: "
+          f"{'yes' if every_week else 'no'}); Pause: {len(after)} more week(s) shown, the last "
+          f"{(times[-1] - clicked) if after else 0:.0f} ms after the click; per frame: server CPU "
+          f"{cpu / len(weeks) * 1000:.0f} ms, browser CPU {chrome / len(weeks) * 1000:.0f} ms", flush=True)
+
+
 def main() -> None:
     from playwright.sync_api import sync_playwright
 
@@ -56,51 +115,26 @@ def main() -> None:
         port = s.getsockname()[1]
     server = subprocess.Popen([sys.executable, "-m", "orgsim.cli", "ui", "--port", str(port)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    url = f"http://127.0.0.1:{port}/?mode=compare&a=siloed&b=multiplier_led&seed=42"
+    base = f"http://127.0.0.1:{port}/"
+    compare = "?mode=compare&a=siloed&b=multiplier_led&seed=42"
     try:
         for _ in range(120):
             try:
-                urllib.request.urlopen(url, timeout=2)
+                urllib.request.urlopen(base, timeout=2)
                 break
             except OSError:
                 time.sleep(0.5)
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1600, "height": 1300})
-            page.goto(url)
-            page.get_by_text("Week 0", exact=True).wait_for(timeout=120_000)
-            page.wait_for_function("document.querySelectorAll('.solara-echarts canvas').length >= 4",
-                                   timeout=60_000)
-            page.locator(".v-select").filter(has_text="Speed").first.click()
-            page.get_by_role("option", name="20", exact=True).click()
-            page.wait_for_timeout(1000)
-            page.evaluate("""() => {
-                window.weeks = [];
-                const note = () => {
-                    const h2 = [...document.querySelectorAll('h2')].find(e => /^Week \\d+$/.test(e.innerText));
-                    const week = h2 ? Number(h2.innerText.split(' ')[1]) : null;
-                    if (week !== null && week !== window.weeks.at(-1)) window.weeks.push(week);
-                };
-                note();
-                new MutationObserver(note).observe(document.body, {subtree: true, childList: true, characterData: true});
-            }""")
-            cpu_before, wall_before = cpu_seconds(server.pid), time.perf_counter()
-            page.get_by_role("button", name="Play", exact=True).click()
-            page.wait_for_function(f"window.weeks.at(-1) >= {WEEKS}", timeout=300_000)
-            page.get_by_role("button", name="Pause", exact=True).click()
-            page.get_by_role("button", name="Play", exact=True).wait_for(timeout=30_000)
-            cpu, wall = cpu_seconds(server.pid) - cpu_before, time.perf_counter() - wall_before
-            weeks = page.evaluate("window.weeks")
+            measure(browser, base, server.pid, "compare, 1600x1300, 20 weeks/s", compare, (1600, 1300), 20)
+            measure(browser, base, server.pid, "compare, 1024x768, 10 weeks/s", compare, (1024, 768), 10)
+            measure(browser, base, server.pid, "compare, presentation, 1024x768, 10 weeks/s", compare + "&present=1",
+                    (1024, 768), 10)
             browser.close()
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(10)
-    frames = len(weeks) - 1
-    every_week = weeks == list(range(weeks[0], weeks[-1] + 1))
-    print(f"UI, compare mode, 20 weeks/s: {frames} frames in {wall:.1f} s ({frames / wall:.1f} frames/s), "
-          f"every week drawn: {'yes' if every_week else 'no'}")
-    print(f"  server CPU per frame: {cpu / frames * 1000:.1f} ms (budget 30 ms); "
-          f"of which chart options + JSON: {option_build_ms():.1f} ms")
+    print(f"chart options + JSON of a compare frame at week 104 (no browser): {option_build_ms():.1f} ms")
 
 
 if __name__ == "__main__":

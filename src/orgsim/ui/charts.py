@@ -81,9 +81,7 @@ def kpi_option(models: Sequence[OrgModel], labels: Sequence[str], last_week: int
     Intervention markers carry a code (``A1``) above each panel's line, explained by
     :func:`marker_legend`; shitstorm weeks are shaded in the colour of the firm they hit.
     """
-    rows = -(-len(panels) // columns)
     title_size, axis_size = (22, 18) if big else (13, 11)
-    width, height = 100 / columns, 100 / rows
     x_max = max(last_week, *(m.steps for m in models))
     option: dict[str, Any] = {
         "animation": False,
@@ -92,21 +90,22 @@ def kpi_option(models: Sequence[OrgModel], labels: Sequence[str], last_week: int
         "tooltip": {"trigger": "axis", "textStyle": {"fontSize": axis_size}},
         "toolbox": {"feature": {"saveAsImage": {"title": "PNG", "name": "orgsim_kpis", "pixelRatio": 2}},
                     "right": 8, "top": 0},
+        # one table per firm, a column per output: flat lists send (and are walked by reacton) at a
+        # third of the cost of a [week, value] pair per point and series
+        "dataset": [{"source": {column: [round(float(r[column]), 4) for r in model.records]
+                                for column in ("step", *dict.fromkeys(c for p in panels for c in p.columns))}}
+                    for model in models],
     }
+    layout = _panel_layout(len(panels), columns, big)
     for index, panel in enumerate(panels):
-        row, col = divmod(index, columns)
-        left, top = col * width, row * height
-        option["title"].append({"text": panel.title, "subtext": panel.unit, "left": f"{left + 1:.1f}%",
-                                "top": f"{top:.1f}%", "itemGap": 6 if big else 3,
+        option["title"].append({"text": panel.title, "subtext": panel.unit, "itemGap": 6 if big else 3,
                                 "textStyle": {"fontSize": title_size, "fontWeight": 600},
-                                "subtextStyle": {"fontSize": axis_size - 1, "color": "#555"}})
-        option["grid"].append({"left": f"{left + 1:.1f}%", "width": f"{width - 3:.1f}%",
-                               "top": f"{top + height * (0.3 if big else 0.28):.1f}%",
-                               "height": f"{height * (0.56 if big else 0.56):.1f}%", "containLabel": True})
+                                "subtextStyle": {"fontSize": axis_size - 1, "color": "#555"}, **layout["title"][index]})
+        option["grid"].append({"containLabel": True, **layout["grid"][index]})
         option["xAxis"].append({"type": "value", "gridIndex": index, "min": 0, "max": x_max, "minInterval": 1,
-                                "name": "week" if row == rows - 1 else "", "nameLocation": "middle",
-                                "nameGap": axis_size + 10, "nameTextStyle": {"fontSize": axis_size},
-                                "axisLabel": {"fontSize": axis_size}, "splitLine": {"show": False}})
+                                "nameLocation": "middle", "nameGap": axis_size + 10,
+                                "nameTextStyle": {"fontSize": axis_size}, "axisLabel": {"fontSize": axis_size},
+                                "splitLine": {"show": False}, **layout["xAxis"][index]})
         option["yAxis"].append({"type": "value", "gridIndex": index, "scale": True,
                                 "axisLabel": {"fontSize": axis_size}, "splitNumber": 3})
         for firm, (model, label) in enumerate(zip(models, labels, strict=True)):
@@ -115,7 +114,7 @@ def kpi_option(models: Sequence[OrgModel], labels: Sequence[str], last_week: int
                 name = label if len(panel.columns) == 1 else f"{label[0]}: {column.replace('_', ' ')}"
                 series: dict[str, Any] = {
                     "type": "line", "name": name, "xAxisIndex": index, "yAxisIndex": index,
-                    "showSymbol": False, "data": [[r["step"], round(float(r[column]), 4)] for r in model.records],
+                    "showSymbol": False, "datasetIndex": firm, "encode": {"x": "step", "y": column},
                     "lineStyle": {"width": 3 if big else 2, "type": FIRM_LINES[firm], "color": colour},
                     "itemStyle": {"color": colour},
                 }
@@ -123,7 +122,25 @@ def kpi_option(models: Sequence[OrgModel], labels: Sequence[str], last_week: int
                     series["markLine"] = _intervention_marks(model, label, firm, axis_size, labelled=True)
                     series["markArea"] = _storm_marks(model, label, firm, axis_size, labelled=index == 0 or big)
                 option["series"].append(series)
-    return option
+    if columns <= 2:
+        return option
+    # a narrow chart (a laptop at 1024 px with the sidebar open) lays the panels out two a row
+    return {"baseOption": option, "media": [{"query": {"maxWidth": 760}, "option": _panel_layout(len(panels), 2, big)}]}
+
+
+def _panel_layout(n_panels: int, columns: int, big: bool) -> dict[str, list[dict[str, Any]]]:
+    """Where each panel's title and plot go in a grid of ``columns`` panels a row (percentages)."""
+    rows = -(-n_panels // columns)
+    width, height = 100 / columns, 100 / rows
+    layout: dict[str, list[dict[str, Any]]] = {"title": [], "grid": [], "xAxis": []}
+    for index in range(n_panels):
+        row, col = divmod(index, columns)
+        left, top = col * width, row * height
+        layout["title"].append({"left": f"{left + 1:.1f}%", "top": f"{top:.1f}%"})
+        layout["grid"].append({"left": f"{left + 1:.1f}%", "width": f"{width - 3:.1f}%",
+                               "top": f"{top + height * (0.3 if big else 0.28):.1f}%", "height": f"{height * 0.56:.1f}%"})
+        layout["xAxis"].append({"name": "week" if row == rows - 1 else " "})  # "" would not clear it
+    return layout
 
 
 def intervention_markers(model: OrgModel, letter: str) -> list[tuple[str, int, str]]:

@@ -96,6 +96,20 @@ def parse_seed(text: str) -> int:
     return int(text)
 
 
+def slider_step(param: Param) -> float:
+    """A linear slider's step: a round power of ten, about a hundredth of the range, so that the
+    declared values (0.3, 0.85, …) lie on its grid and a slider does not move them when it appears."""
+    assert param.low is not None and param.high is not None
+    return float(10 ** math.floor(math.log10((param.high - param.low) / 100)))
+
+
+def same_value(param: Param, value: Any, other: Any) -> bool:
+    """Whether a control's ``value`` is ``other``: for numbers, within half a slider step."""
+    if isinstance(value, float) and isinstance(other, int | float) and not isinstance(other, bool):
+        return math.isclose(value, other, abs_tol=slider_step(param) / 2)
+    return bool(value == other)
+
+
 def log_scaled(param: Param) -> bool:
     """Whether a slider moves on a logarithmic scale: the range spans orders of magnitude around the default."""
     assert param.low is not None and param.high is not None

@@ -137,6 +137,9 @@ def _same(a: Any, b: Any) -> bool:
                 and a.bit_generator.state == b.bit_generator.state)
     if sp.issparse(a) or sp.issparse(b):
         return sp.issparse(a) and sp.issparse(b) and a.shape == b.shape and (a != b).nnz == 0
+    if dataclasses.is_dataclass(a) or dataclasses.is_dataclass(b):
+        return type(a) is type(b) and all(_same(getattr(a, f.name), getattr(b, f.name))
+                                          for f in dataclasses.fields(a))
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         return (isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.dtype == b.dtype
                 and np.array_equal(a, b))

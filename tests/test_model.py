@@ -87,6 +87,14 @@ def test_measure_is_pure():
     assert len(model.records) == records and model._service_quality == quality
 
 
+def test_measure_counts_perceptions_itself_when_the_week_did_not():
+    model = small_model(seed=5)
+    model.run(3)
+    counted_by_the_week = model.measure()
+    model.world.week.perception_counts = None
+    assert model.measure() == counted_by_the_week
+
+
 # ------------------------------------------------------------------ Mesa views
 def test_agents_are_views_on_the_arrays():
     model = small_model(seed=2, n_employees=60, n_customers=200, multiplier_share=0.1, customer_views=True)

@@ -251,11 +251,13 @@ class OrgModel(mesa.Model):
     def measure(self) -> dict[str, float]:
         """This week's outputs (see orgsim.outputs.OUTPUTS); reads the state, changes nothing."""
         p, w, f, m, week = self.params, self.workforce, self.firm, self.market, self.world.week
-        counts = np.bincount(m.status, minlength=3)
-        active = m.status == ACTIVE
+        counts = [np.count_nonzero(m.status == status) for status in (PROSPECT, ACTIVE, LOST)]
         n_active = int(counts[ACTIVE])
-        perceived = customers.perception(m.satisfaction[active], p)
-        share = np.bincount(perceived + 1, minlength=3) / max(n_active, 1)  # negative, neutral, positive
+        perception_counts = week.perception_counts  # counted by the customers' mechanism this week
+        if perception_counts is None:  # week 0, or a week without it
+            perception_counts = np.bincount(customers.perception(m.satisfaction[m.status == ACTIVE], p) + 1,
+                                            minlength=3)
+        share = perception_counts / max(n_active, 1)  # negative, neutral, positive
         trust_matrix = self.trust_matrix
         off_diagonal = ~np.eye(dep.N_DEPARTMENTS, dtype=bool)
         rnd = w.department == dep.RND
@@ -287,7 +289,7 @@ class OrgModel(mesa.Model):
             "share_positive": float(share[2]),
             "share_neutral": float(share[1]) if n_active else 0.0,
             "share_negative": float(share[0]),
-            "net_promoter_score": customers.net_promoter_score(perceived),
+            "net_promoter_score": customers.net_promoter_score_of_counts(*perception_counts),
             "referrals": float(week.referrals),
             "negative_reviews": float(week.negative_reviews),
             "shitstorm": float(m.shitstorm_weeks_left > 0),

@@ -65,6 +65,15 @@ class Workforce:
         return self.department.size
 
 
+@dataclass(frozen=True)
+class PromoterTies:
+    """How many promoters each customer is tied to, and the promoter mask those counts are of."""
+
+    promoters: np.ndarray  # bool: who was a promoter when the counts were made
+    weak: np.ndarray  # weak ties to those promoters, per customer
+    strong: np.ndarray  # strong ties to those promoters, per customer
+
+
 @dataclass
 class Market:
     segment: np.ndarray  # int: the customer's segment (its own true needs)
@@ -78,6 +87,7 @@ class Market:
     strong_ties: sp.csr_matrix | None  # None: complete (mean-field) network
     weak_ties: sp.csr_matrix | None
     shitstorm_weeks_left: int = 0
+    promoter_ties: PromoterTies | None = None  # kept from week to week and updated, not recounted (mechanism 7)
 
     @property
     def size(self) -> int:
@@ -123,6 +133,7 @@ class Week:
     referrals: int = 0
     negative_reviews: int = 0
     churned: int = 0
+    perception_counts: np.ndarray | None = None  # (negative, neutral, positive) active customers after the week
     number: int = 0  # which week this is (weeks of the knowledge history before week 0 count from 2**32)
 
     @classmethod

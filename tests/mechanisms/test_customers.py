@@ -243,6 +243,41 @@ def test_promoter_ties_on_networks_and_in_the_complete_network():
     assert weak.tolist() == [1, 1, 0, 1] and strong.tolist() == [2, 2, 0, 2]
 
 
+@pytest.mark.parametrize("share_changed", [0.001, 0.01, 0.2, 1.0])  # updates below and full recounts above 5 %
+def test_updated_promoter_ties_equal_a_full_count(share_changed):
+    from orgsim import networks
+
+    rng = np.random.default_rng(3)
+    n = 3_000
+    strong, weak = networks.clustered_strong_ties(rng, n, 4), networks.random_weak_ties(rng, n, 12.0)
+    promoters = rng.random(n) < 0.3
+    known = customers.updated_promoter_ties(promoters, None, strong, weak)
+    for _ in range(5):  # several weeks in a row, each updated from the last
+        flip = rng.random(n) < share_changed
+        promoters = promoters ^ flip
+        known = customers.updated_promoter_ties(promoters, known, strong, weak)
+        expected_weak, expected_strong = customers.promoter_ties(promoters, strong, weak)
+        assert np.array_equal(known.weak, expected_weak) and np.array_equal(known.strong, expected_strong)
+        assert np.array_equal(known.promoters, promoters)
+
+
+def test_net_promoter_score_of_counts():
+    assert customers.net_promoter_score_of_counts(2, 3, 5) == pytest.approx(30.0)
+    assert customers.net_promoter_score_of_counts(0, 0, 0) == 0.0
+    perceived = np.array([-1, -1, 0, 0, 0, 1, 1, 1, 1, 1], dtype=np.int8)
+    assert customers.net_promoter_score(perceived) == customers.net_promoter_score_of_counts(2, 3, 5)
+
+
+def test_perception_counts_are_those_of_the_customers_after_the_week(world_and_params):
+    world, p = world_and_params
+    p = p.replace(enable_referrals=True, enable_churn=True, review_prob=0.2)
+    effects = customers.step(world, p, np.random.default_rng(4))
+    status, satisfaction = effects["market"]["status"], effects["market"]["satisfaction"]
+    perceived = customers.perception(satisfaction[status == ACTIVE], p)
+    assert effects["week"]["perception_counts"].tolist() == np.bincount(perceived + 1, minlength=3).tolist()
+    assert effects["firm"]["success"] == customers.net_promoter_score(perceived) / 100
+
+
 def test_active_promoters_refer_prospects(world_and_params):
     world, p = world_and_params
     p = p.replace(enable_referrals=True, customer_network="complete", referral_prob_weak=0.01)
@@ -292,8 +327,8 @@ def test_writes_only_its_fields_and_does_not_mutate_the_world(world_and_params):
     effects = customers.step(world, p, np.random.default_rng(0))
     assert_same_world(world, before)
     assert {k: set(v) for k, v in effects.items()} == {
-        "market": {"status", "satisfaction", "shitstorm_weeks_left"}, "firm": {"success"},
-        "week": {"new_customers", "referrals", "negative_reviews", "churned"}}
+        "market": {"status", "satisfaction", "shitstorm_weeks_left", "promoter_ties"}, "firm": {"success"},
+        "week": {"new_customers", "referrals", "negative_reviews", "churned", "perception_counts"}}
 
 
 # ------------------------------------------------------------------ week 0: the customer base's own history

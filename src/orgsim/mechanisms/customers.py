@@ -44,7 +44,7 @@ from orgsim.mechanisms.knowledge import segment_fit
 from orgsim.mechanisms.marketing_mix import intensities
 from orgsim.mechanisms.quality import contribution, order_quality
 from orgsim.parameter_types import ParameterValues
-from orgsim.state import ACTIVE, LOST, PROSPECT, Market, World
+from orgsim.state import ACTIVE, LOST, PROSPECT, Market, PromoterTies, World
 
 POSITIVE, NEUTRAL, NEGATIVE = 1, 0, -1
 PROMOTER_SCORE, DETRACTOR_SCORE = 9, 6  # the standard NPS cut-offs
@@ -63,9 +63,16 @@ def perception(satisfaction: np.ndarray, p: ParameterValues) -> np.ndarray:
 
 def net_promoter_score(perceived: np.ndarray) -> float:
     """100 × (promoters − detractors) / customers; 0 without customers."""
-    if perceived.size == 0:
+    detractors, promoters = np.count_nonzero(perceived == NEGATIVE), np.count_nonzero(perceived == POSITIVE)
+    return net_promoter_score_of_counts(detractors, perceived.size - detractors - promoters, promoters)
+
+
+def net_promoter_score_of_counts(detractors: int, passives: int, promoters: int) -> float:
+    """The net promoter score from the numbers of detractors, passives and promoters."""
+    total = detractors + passives + promoters
+    if total == 0:
         return 0.0
-    return 100.0 * float(np.count_nonzero(perceived == POSITIVE) - np.count_nonzero(perceived == NEGATIVE)) / perceived.size
+    return 100.0 * float(promoters - detractors) / int(total)
 
 
 def order_value(world: World, p: ParameterValues, customers: np.ndarray, quality: np.ndarray) -> np.ndarray:
@@ -75,7 +82,9 @@ def order_value(world: World, p: ParameterValues, customers: np.ndarray, quality
 
 def experience(world: World, p: ParameterValues, customers: np.ndarray, quality: np.ndarray, failed: np.ndarray) -> np.ndarray:
     m = world.market
-    return (order_value(world, p, customers, quality) - m.expectation[customers]
+    # The expectation of the ordering customers only (Market.expectation would add up every customer's).
+    expectation = m.expectation_base[customers] + m.promise[customers]
+    return (order_value(world, p, customers, quality) - expectation
             - p.failure_penalty * failed - p.ad_annoyance * m.ad_fatigue[customers])
 
 
@@ -91,6 +100,42 @@ def promoter_ties(is_promoter: np.ndarray, strong_ties: sp.csr_matrix | None,
         return np.full(is_promoter.size, n_promoters, dtype=np.float64) - is_promoter, np.zeros(is_promoter.size)
     promoters = is_promoter.astype(np.float64)
     return weak_ties @ promoters, strong_ties @ promoters
+
+
+#: Above this share of customers whose promoter status changed, a full product is cheaper than an update.
+FULL_RECOUNT_SHARE = 0.05
+
+
+def updated_promoter_ties(is_promoter: np.ndarray, known: PromoterTies | None, strong_ties: sp.csr_matrix | None,
+                          weak_ties: sp.csr_matrix | None) -> PromoterTies:
+    """The promoter-tie counts for ``is_promoter``, updated from ``known`` (the counts of an earlier mask).
+
+    Networks are symmetric, so a customer who became a promoter adds its tie
+    weights to its neighbours' counts and one who stopped subtracts them:
+    ``count ← count + A[:, changed] (new − old)``. Only the neighbours of the
+    few customers whose status changed are touched, where a full product
+    ``A · promoters`` reads every tie each week; both give the same numbers
+    (sums of the same 0/1 weights, exact in floating point).
+    """
+    if weak_ties is None or strong_ties is None or known is None:
+        return PromoterTies(is_promoter, *promoter_ties(is_promoter, strong_ties, weak_ties))
+    changed = np.flatnonzero(is_promoter != known.promoters)
+    if changed.size > FULL_RECOUNT_SHARE * is_promoter.size:
+        return PromoterTies(is_promoter, *promoter_ties(is_promoter, strong_ties, weak_ties))
+    sign = np.where(is_promoter[changed], 1.0, -1.0)
+    return PromoterTies(is_promoter, _add_columns(known.weak, weak_ties, changed, sign),
+                        _add_columns(known.strong, strong_ties, changed, sign))
+
+
+def _add_columns(counts: np.ndarray, ties: sp.csr_matrix, columns: np.ndarray, sign: np.ndarray) -> np.ndarray:
+    """counts + ties[:, columns] @ sign for a symmetric CSR ``ties`` (rows stand in for columns)."""
+    start, stop = ties.indptr[columns], ties.indptr[columns + 1]
+    length = stop - start
+    # Positions of every tie of every changed customer, concatenated: start_c, start_c + 1, ..., stop_c - 1.
+    position = np.arange(length.sum()) + np.repeat(start - np.cumsum(length) + length, length)
+    updated = counts.copy()
+    np.add.at(updated, ties.indices[position], ties.data[position] * np.repeat(sign, length))
+    return updated
 
 
 def referral_probability(weak_count, strong_count, p: ParameterValues) -> np.ndarray:
@@ -122,31 +167,37 @@ def churn_hazard(perceived: np.ndarray, shielded: np.ndarray, p: ParameterValues
 def step(world: World, p: ParameterValues, rng: np.random.Generator) -> Effects:
     m, week = world.market, world.week
     status, satisfaction = m.status.copy(), m.satisfaction.copy()
-    active = status == ACTIVE
+    # Everything below reads the active customers only: prospects and the lost have no perception.
+    active = np.flatnonzero(status == ACTIVE)
 
     if p.enable_experience:
         ordering = week.ordering
         x = experience(world, p, ordering, week.order_quality, week.order_failed)
         satisfaction[ordering] = (1.0 - p.satisfaction_memory) * satisfaction[ordering] + p.satisfaction_memory * x
-        touched = active & (rng.random(m.size) < min(1.0, p.touchpoint_reach * week.touch_intensity))
+        touch_draws = rng.random(m.size)  # one draw per customer, so the stream does not depend on who is active
+        touched = active[touch_draws[active] < min(1.0, p.touchpoint_reach * week.touch_intensity)]
         satisfaction[touched] += p.satisfaction_memory * p.touchpoint_bonus
-    perceived = perception(satisfaction, p)
+    perceived = perception(satisfaction[active], p)
 
     n_reviews, weeks_left = 0, m.shitstorm_weeks_left
     if p.enable_reviews:
-        n_reviews = int(rng.binomial(np.count_nonzero(active & (perceived == NEGATIVE)), p.review_prob))
-        weeks_left = shitstorm_weeks_left(weeks_left, n_reviews, int(active.sum()), p.shitstorm_threshold,
+        n_reviews = int(rng.binomial(np.count_nonzero(perceived == NEGATIVE), p.review_prob))
+        weeks_left = shitstorm_weeks_left(weeks_left, n_reviews, active.size, p.shitstorm_threshold,
                                           p.shitstorm_weeks)
 
     new_customers = referrals = 0
+    ties = m.promoter_ties
     prospects = np.flatnonzero(status == PROSPECT)
+    converted = prospects[:0]
     if prospects.size:
         interested = np.zeros(m.size, dtype=bool)
         interested[week.leads] = True
         referred = np.zeros(m.size, dtype=bool)
         if p.enable_referrals:
-            weak, strong = promoter_ties(active & (perceived == POSITIVE), m.strong_ties, m.weak_ties)
-            chance = referral_probability(weak[prospects], strong[prospects], p)
+            is_promoter = np.zeros(m.size, dtype=bool)
+            is_promoter[active[perceived == POSITIVE]] = True
+            ties = updated_promoter_ties(is_promoter, m.promoter_ties, m.strong_ties, m.weak_ties)
+            chance = referral_probability(ties.weak[prospects], ties.strong[prospects], p)
             referred[prospects] = rng.random(prospects.size) < chance
             interested |= referred
         candidates = prospects[interested[prospects]]
@@ -159,20 +210,22 @@ def step(world: World, p: ParameterValues, rng: np.random.Generator) -> Effects:
         satisfaction[converted] = 0.0  # no experience yet: exactly at expectation
         new_customers, referrals = converted.size, int(np.count_nonzero(referred[converted]))
 
-    churned = 0
+    stays = np.ones(active.size, dtype=bool)
     if p.enable_churn:
-        hazard = churn_hazard(perceived, m.shielded, p)
-        leaves = active & (rng.random(m.size) < hazard)
-        status[leaves] = LOST
-        churned = int(leaves.sum())
+        shielded = m.ad_fatigue[active] > m.shield_threshold[active]
+        churn_draws = rng.random(m.size)
+        stays = churn_draws[active] >= churn_hazard(perceived, shielded, p)
+        status[active[~stays]] = LOST
 
-    now_active = status == ACTIVE
-    success = net_promoter_score(perception(satisfaction[now_active], p)) / 100.0
+    # This week's customers: those who stayed, with the perception computed above, and the new ones.
+    now_perceived = np.concatenate([perceived[stays], perception(satisfaction[converted], p)])
     return Effects(
-        market={"status": status, "satisfaction": satisfaction, "shitstorm_weeks_left": weeks_left},
-        firm={"success": success},
+        market={"status": status, "satisfaction": satisfaction, "shitstorm_weeks_left": weeks_left,
+                "promoter_ties": ties},
+        firm={"success": net_promoter_score(now_perceived) / 100.0},
         week={"new_customers": new_customers, "referrals": referrals, "negative_reviews": n_reviews,
-              "churned": churned},
+              "churned": int(active.size - np.count_nonzero(stays)),
+              "perception_counts": np.bincount(now_perceived + 1, minlength=3)},
     )
 
 

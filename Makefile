@@ -10,7 +10,7 @@ PYTHON ?= $(shell for p in python3.12 python3.13 python3.14 python3; do \
 	if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; \
 	then echo $$p; break; fi; done)
 
-.PHONY: demo test test-fast coverage test-wheel bench bench-scale lint docs figures patterns screen calibration clean chromium mutate
+.PHONY: demo test test-fast coverage test-wheel bench bench-scale bench-scaling lint docs figures patterns screen calibration clean chromium mutate
 
 $(STAMP): pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then \
@@ -63,10 +63,16 @@ mutate: $(STAMP)
 		END { for (t in n) { line = sprintf("%-12s killed %4d / %4d = %5.1f %%", t, k[t], n[t], 100 * k[t] / n[t]); \
 		        for (s in seen) if ((t, s) in other) line = line sprintf(", %s %d", s, other[t, s]); print line } }'
 
+# orgsim against idiomatic Mesa, agent-steps/s from 10k to 10M customers, 1M customers for a year,
+# flagship runs per minute, browser frames (about 8 min)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_benchmarks.py
 	$(BIN)/python benchmarks/experiment_benchmark.py 2>/dev/null
 	$(BIN)/python benchmarks/ui_frame.py
+
+# Step time and memory from 10k to 10M customers and 100 to 20k employees -> benchmarks/scaling.png
+bench-scaling: $(STAMP)
+	$(BIN)/python benchmarks/scaling.py
 
 # A 20,480-run Sobol experiment killed and resumed, its size, read-back and report (15-30 min)
 bench-scale: $(STAMP)

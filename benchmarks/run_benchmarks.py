@@ -1,29 +1,42 @@
-"""Speed and memory of orgsim at growing sizes (run by `make bench`).
+"""Speed and memory of orgsim, and its speed against idiomatic Mesa (run by `make bench`).
 
-Each case builds the default scenario at the given size (customer agent views
-off above 20,000 customers, as by default), times construction and the weekly
-steps separately, and reports agent-steps per second
-((employees + customers) x weeks / step time) and the peak resident memory of
-a fresh process per case.
+Three tables, every case in a fresh process (so peak memory is the case's own):
+
+1. **orgsim against idiomatic Mesa** at 10,000 customers + 500 employees: the
+   full model (all mechanisms) against ``benchmarks/mesa_peer.py`` (two of
+   them, one Python object per agent), the median of three runs of each.
+2. **Agent-steps per second** at 10k, 100k, 1M and 10M customers: weekly
+   steps only, (employees + customers) × weeks / step time.
+3. **A million customers for a year**: 5,000 employees + 1M customers,
+   52 weeks, build included, and the peak resident memory.
+
+Timings on a shared machine vary by about ±10 %; medians of repeated runs are
+reported where a run is short.
 """
 
 from __future__ import annotations
 
 import json
 import resource
+import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
-CASES = [
+HERE = Path(__file__).resolve().parent
+MESA_PEER_SIZE = (500, 10_000, 20)  # employees, customers, weeks
+REPEATS = 3
+SIZES = [
     # (label, employees, customers, weeks)
-    ("default scenario", 200, 5_000, 104),
-    ("1k employees, 100k customers", 1_000, 100_000, 52),
-    ("5k employees, 1M customers", 5_000, 1_000_000, 52),
+    ("10k customers", 500, 10_000, 104),
+    ("100k customers", 1_000, 100_000, 52),
+    ("1M customers", 5_000, 1_000_000, 52),
+    ("10M customers", 5_000, 10_000_000, 5),
 ]
 
 
-def one_case(employees: int, customers: int, weeks: int) -> dict:
+def orgsim_case(employees: int, customers: int, weeks: int) -> dict:
     from orgsim import OrgModel
 
     started = time.perf_counter()
@@ -33,22 +46,63 @@ def one_case(employees: int, customers: int, weeks: int) -> dict:
     for _ in range(weeks):
         model.step()
     stepped = time.perf_counter() - started
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"build_s": built, "steps_s": stepped, "total_s": built + stepped,
-            "agent_steps_per_s": (employees + customers) * weeks / stepped, "peak_mb": peak_mb}
+            "agent_steps_per_s": (employees + customers) * weeks / stepped, "peak_mb": _peak_mb()}
+
+
+def mesa_case(employees: int, customers: int, weeks: int) -> dict:
+    sys.path.insert(0, str(HERE))
+    from mesa_peer import measure
+
+    result = measure(customers, employees, weeks)
+    return {"build_s": result["build_s"], "steps_s": result["steps_s"],
+            "agent_steps_per_s": result["agent_steps_per_s"], "peak_mb": _peak_mb()}
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def in_fresh_process(kind: str, employees: int, customers: int, weeks: int) -> dict:
+    out = subprocess.run([sys.executable, __file__, kind, str(employees), str(customers), str(weeks)],
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+def mesa_ratio() -> None:
+    employees, customers, weeks = MESA_PEER_SIZE
+    print(f"orgsim (all mechanisms) against idiomatic Mesa (benchmarks/mesa_peer.py, two mechanisms), "
+          f"{employees:,} employees + {customers:,} customers, {weeks} weeks, median of {REPEATS} runs each")
+    rates = {}
+    for kind in ("mesa", "orgsim"):
+        runs = [in_fresh_process(kind, employees, customers, weeks) for _ in range(REPEATS)]
+        rates[kind] = statistics.median(r["agent_steps_per_s"] for r in runs)
+        per_week = statistics.median(r["steps_s"] for r in runs) / weeks
+        print(f"  {kind:<8}{rates[kind] / 1e6:>8.3f} M agent-steps/s   {per_week * 1e3:>7.2f} ms per week", flush=True)
+    print(f"  orgsim / Mesa = {rates['orgsim'] / rates['mesa']:.0f}x\n", flush=True)
+
+
+def sizes() -> None:
+    print(f"{'case':<16}{'employees':>10}{'weeks':>6}{'build s':>9}{'steps s':>9}{'ms/week':>9}"
+          f"{'M agent-steps/s':>17}{'peak MB':>9}")
+    for label, employees, customers, weeks in SIZES:
+        r = in_fresh_process("orgsim", employees, customers, weeks)
+        print(f"{label:<16}{employees:>10,}{weeks:>6}{r['build_s']:>9.2f}{r['steps_s']:>9.2f}"
+              f"{r['steps_s'] / weeks * 1e3:>9.1f}{r['agent_steps_per_s'] / 1e6:>17.2f}{r['peak_mb']:>9.0f}",
+              flush=True)
+    r = in_fresh_process("orgsim", 5_000, 1_000_000, 52)
+    print(f"\n5,000 employees + 1M customers, 52 weeks, build included: {r['total_s']:.1f} s "
+          f"(build {r['build_s']:.1f} s), peak {r['peak_mb']:,.0f} MB")
 
 
 def main() -> None:
-    if len(sys.argv) == 4:
-        print(json.dumps(one_case(*map(int, sys.argv[1:]))))
+    if len(sys.argv) == 5:
+        kind, employees, customers, weeks = sys.argv[1], *map(int, sys.argv[2:])
+        case = mesa_case if kind == "mesa" else orgsim_case
+        print(json.dumps(case(employees, customers, weeks)))
         return
-    print(f"{'case':<32}{'weeks':>6}{'build s':>9}{'steps s':>9}{'total s':>9}{'M agent-steps/s':>17}{'peak MB':>9}")
-    for label, employees, customers, weeks in CASES:
-        out = subprocess.run([sys.executable, __file__, str(employees), str(customers), str(weeks)],
-                             capture_output=True, text=True, check=True)
-        r = json.loads(out.stdout)
-        print(f"{label:<32}{weeks:>6}{r['build_s']:>9.2f}{r['steps_s']:>9.2f}{r['total_s']:>9.2f}"
-              f"{r['agent_steps_per_s'] / 1e6:>17.2f}{r['peak_mb']:>9.0f}", flush=True)
+    mesa_ratio()
+    sizes()
 
 
 if __name__ == "__main__":

@@ -63,16 +63,16 @@ def perception(satisfaction: np.ndarray, p: ParameterValues) -> np.ndarray:
 
 def net_promoter_score(perceived: np.ndarray) -> float:
     """100 × (promoters − detractors) / customers; 0 without customers."""
-    detractors, promoters = np.count_nonzero(perceived == NEGATIVE), np.count_nonzero(perceived == POSITIVE)
+    detractors, promoters = int(np.count_nonzero(perceived == NEGATIVE)), int(np.count_nonzero(perceived == POSITIVE))
     return net_promoter_score_of_counts(detractors, perceived.size - detractors - promoters, promoters)
 
 
 def net_promoter_score_of_counts(detractors: int, passives: int, promoters: int) -> float:
     """The net promoter score from the numbers of detractors, passives and promoters."""
-    total = detractors + passives + promoters
+    total = int(detractors + passives + promoters)
     if total == 0:
         return 0.0
-    return 100.0 * float(promoters - detractors) / int(total)
+    return 100.0 * float(promoters - detractors) / total
 
 
 def order_value(world: World, p: ParameterValues, customers: np.ndarray, quality: np.ndarray) -> np.ndarray:

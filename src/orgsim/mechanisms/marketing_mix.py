@@ -60,10 +60,11 @@ def step(world: World, p: ParameterValues, rng: np.random.Generator) -> Effects:
     heard *= 1.0 - p.purpose_clarity
     promise = np.multiply(p.promise_memory, m.promise)
     np.maximum(promise, heard, out=promise)
-    np.copyto(promise, m.promise, where=shielded)  # the shielded hear nothing new
+    promise = np.where(shielded, m.promise, promise)  # the shielded hear nothing new
     prospects = np.flatnonzero(m.status == PROSPECT)
-    pressure = np.minimum(1.0, p.ad_conversion * ad_intensity * m.ad_exposure[prospects] * (1.0 - fatigue[prospects]))
-    pressure[shielded[prospects]] = 0.0
+    pressure = p.ad_conversion * ad_intensity * m.ad_exposure[prospects]
+    pressure *= 1.0 - fatigue[prospects]
+    pressure = np.where(shielded[prospects], 0.0, np.minimum(1.0, pressure, out=pressure))
     leads = prospects[rng.random(prospects.size) < pressure]
     return Effects(
         market={"ad_fatigue": fatigue, "promise": promise},

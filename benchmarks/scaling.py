@@ -4,8 +4,9 @@ Two series, every case in a fresh process: customers from 10k to 10M at 500
 employees, and employees from 100 to 20k at 10,000 customers. For each case:
 milliseconds per simulated week (weekly steps only, build excluded), the
 ties of the networks, and the peak resident memory of the process. Writes
-``benchmarks/scaling.png`` (log-log, with a line of slope 1: linear growth)
-and prints the table that benchmarks/README.md reports.
+``benchmarks/scaling.json`` and ``benchmarks/scaling.png`` (time log-log, with a
+line of slope 1: linear growth) and prints the table that benchmarks/README.md
+reports; ``--plot-only`` redraws the plot from the JSON.
 """
 
 from __future__ import annotations
@@ -64,25 +65,29 @@ def plot(by_customers: list[dict], by_employees: list[dict], path: Path) -> None
         ms = [r["ms_per_week"] for r in rows]
         mb = [r["peak_mb"] for r in rows]
         ax.loglog(x, ms, "o-", color="tab:blue", label="ms per week")
-        ax.loglog([x[0], x[-1]], [ms[-1] * x[0] / x[-1], ms[-1]], ":", color="tab:blue", label="slope 1 (linear)")
+        ax.loglog([x[0], x[-1]], [ms[-1] * x[0] / x[-1], ms[-1]], ":", color="tab:blue",
+                  label="slope 1 (linear growth)")
         ax.set_xlabel(label)
         ax.set_ylabel("milliseconds per simulated week", color="tab:blue")
         twin = ax.twinx()
-        twin.loglog(x, mb, "s--", color="tab:red", label="peak memory")
+        twin.semilogx(x, mb, "s--", color="tab:red", label="peak memory")
         twin.set_ylabel("peak memory, MB", color="tab:red")
-        for axis in (twin.yaxis,):
-            axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
-            axis.set_minor_formatter(FuncFormatter(lambda value, _: ""))
+        twin.set_ylim(bottom=0)
+        twin.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
         lines = ax.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
         ax.legend(lines, [line.get_label() for line in lines], loc="upper left", fontsize=8)
         ax.grid(True, which="major", alpha=0.3)
-    fig.suptitle("orgsim: time per simulated week and peak memory (log-log; dotted: linear growth)")
+    fig.suptitle("orgsim: time per simulated week (log-log) and peak memory")
     fig.savefig(path, dpi=110)
 
 
 def main() -> None:
     if len(sys.argv) == 3:
         print(json.dumps(one_case(int(sys.argv[1]), int(sys.argv[2]))))
+        return
+    if sys.argv[1:] == ["--plot-only"]:  # redraw from the last run's figures
+        series = json.loads((HERE / "scaling.json").read_text())
+        plot(series["customers"], series["employees"], HERE / "scaling.png")
         return
     print(f"{'employees':>10}{'customers':>12}{'ms/week':>10}{'M agent-steps/s':>17}{'customer ties':>15}"
           f"{'staff ties':>12}{'peak MB':>9}")
@@ -95,8 +100,9 @@ def main() -> None:
             rate = (employees + customers) / r["ms_per_week"] / 1e3
             print(f"{employees:>10,}{customers:>12,}{r['ms_per_week']:>10.2f}{rate:>17.2f}"
                   f"{r['customer_ties']:>15,}{r['employee_ties']:>12,}{r['peak_mb']:>9.0f}", flush=True)
+    (HERE / "scaling.json").write_text(json.dumps(series, indent=1) + "\n")
     plot(series["customers"], series["employees"], HERE / "scaling.png")
-    print(f"plot: {HERE / 'scaling.png'}")
+    print(f"figures: {HERE / 'scaling.json'}, plot: {HERE / 'scaling.png'}")
 
 
 if __name__ == "__main__":

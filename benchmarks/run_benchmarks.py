@@ -27,11 +27,12 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 MESA_PEER_SIZE = (500, 10_000, 20)  # employees, customers, weeks
 REPEATS = 3
+A_YEAR_OF_A_MILLION = (5_000, 1_000_000, 52)  # employees, customers, weeks
 SIZES = [
     # (label, employees, customers, weeks)
     ("10k customers", 500, 10_000, 104),
     ("100k customers", 1_000, 100_000, 52),
-    ("1M customers", 5_000, 1_000_000, 52),
+    ("1M customers", *A_YEAR_OF_A_MILLION),
     ("10M customers", 5_000, 10_000_000, 5),
 ]
 
@@ -85,12 +86,13 @@ def mesa_ratio() -> None:
 def sizes() -> None:
     print(f"{'case':<16}{'employees':>10}{'weeks':>6}{'build s':>9}{'steps s':>9}{'ms/week':>9}"
           f"{'M agent-steps/s':>17}{'peak MB':>9}")
+    results = {}
     for label, employees, customers, weeks in SIZES:
-        r = in_fresh_process("orgsim", employees, customers, weeks)
+        r = results[employees, customers, weeks] = in_fresh_process("orgsim", employees, customers, weeks)
         print(f"{label:<16}{employees:>10,}{weeks:>6}{r['build_s']:>9.2f}{r['steps_s']:>9.2f}"
               f"{r['steps_s'] / weeks * 1e3:>9.1f}{r['agent_steps_per_s'] / 1e6:>17.2f}{r['peak_mb']:>9.0f}",
               flush=True)
-    r = in_fresh_process("orgsim", 5_000, 1_000_000, 52)
+    r = results[A_YEAR_OF_A_MILLION]
     print(f"\n5,000 employees + 1M customers, 52 weeks, build included: {r['total_s']:.1f} s "
           f"(build {r['build_s']:.1f} s), peak {r['peak_mb']:,.0f} MB")
 

@@ -11,16 +11,10 @@ here so that the wait is short (`orgsim ui` uses 2 minutes).
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
-from ui_frame import CHROMIUM_ARGS, RECORD_WEEKS
+from ui_frame import CHROMIUM_ARGS, RECORD_WEEKS, ui_server
 
 CULL = 20  # seconds
 
@@ -35,20 +29,8 @@ def rss_mb(pid: int) -> float:
 def main() -> None:
     from playwright.sync_api import sync_playwright
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "orgsim.cli", "ui", "--port", str(port)],
-                              env={**os.environ, "SOLARA_KERNEL_CULL_TIMEOUT": f"{CULL}s"},
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    url = f"http://127.0.0.1:{port}/?mode=compare&a=siloed&b=multiplier_led&seed=42"
-    try:
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(url, timeout=2)
-                break
-            except OSError:
-                time.sleep(0.5)
+    with ui_server({"SOLARA_KERNEL_CULL_TIMEOUT": f"{CULL}s"}) as (base, pid):
+        url = f"{base}?mode=compare&a=siloed&b=multiplier_led&seed=42"
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
             pages = [browser.new_context(viewport={"width": 1400, "height": 1000}).new_page() for _ in range(2)]
@@ -68,7 +50,7 @@ def main() -> None:
                 print(f"student {number} of 2 playing at once: {rate:.1f} frames/s, "
                       f"{(weeks[-1] - weeks[0]) / (len(weeks) - 1):.2f} weeks per frame")
                 page.context.close()
-            before = rss_mb(server.pid)
+            before = rss_mb(pid)
             readings = []
             for _ in range(2):  # two rounds: a second round reuses the first's freed memory, or grows
                 for _ in range(25):
@@ -80,14 +62,11 @@ def main() -> None:
                         page.get_by_role("button", name="Step", exact=True).click()
                         page.get_by_text(f"Week {week}", exact=True).wait_for(timeout=60_000)
                     context.close()
-                readings.append(rss_mb(server.pid))
+                readings.append(rss_mb(pid))
                 time.sleep(CULL + 25)  # closed sessions are freed
             browser.close()
         print(f"server memory: {before:.0f} MB after the two students; after 25 more sessions "
               f"{readings[0]:.0f} MB; after another 25 (the first 25 freed, {CULL} s cull timeout) {readings[1]:.0f} MB")
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(10)
 
 
 if __name__ == "__main__":

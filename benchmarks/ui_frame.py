@@ -20,6 +20,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 WEEKS = 60
@@ -107,16 +109,16 @@ def measure(browser, base: str, server: int, label: str, query: str, viewport: t
           f"{cpu / len(weeks) * 1000:.0f} ms, browser CPU {chrome / len(weeks) * 1000:.0f} ms", flush=True)
 
 
-def main() -> None:
-    from playwright.sync_api import sync_playwright
-
+@contextmanager
+def ui_server(env: dict[str, str] | None = None) -> Iterator[tuple[str, int]]:
+    """An `orgsim ui` server on a free port, ready to serve: (its base URL, its process id)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     server = subprocess.Popen([sys.executable, "-m", "orgsim.cli", "ui", "--port", str(port)],
+                              env={**os.environ, **(env or {})},
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     base = f"http://127.0.0.1:{port}/"
-    compare = "?mode=compare&a=siloed&b=multiplier_led&seed=42"
     try:
         for _ in range(120):
             try:
@@ -124,16 +126,23 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.5)
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-            measure(browser, base, server.pid, "compare, 1600x1300, 20 weeks/s", compare, (1600, 1300), 20)
-            measure(browser, base, server.pid, "compare, 1024x768, 10 weeks/s", compare, (1024, 768), 10)
-            measure(browser, base, server.pid, "compare, presentation, 1024x768, 10 weeks/s", compare + "&present=1",
-                    (1024, 768), 10)
-            browser.close()
+        yield base, server.pid
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(10)
+
+
+def main() -> None:
+    from playwright.sync_api import sync_playwright
+
+    compare = "?mode=compare&a=siloed&b=multiplier_led&seed=42"
+    with ui_server() as (base, pid), sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        measure(browser, base, pid, "compare, 1600x1300, 20 weeks/s", compare, (1600, 1300), 20)
+        measure(browser, base, pid, "compare, 1024x768, 10 weeks/s", compare, (1024, 768), 10)
+        measure(browser, base, pid, "compare, presentation, 1024x768, 10 weeks/s", compare + "&present=1",
+                (1024, 768), 10)
+        browser.close()
     print(f"chart options + JSON of a compare frame at week 104 (no browser): {option_build_ms():.1f} ms")
 
 

@@ -255,8 +255,7 @@ class OrgModel(mesa.Model):
         n_active = int(counts[ACTIVE])
         perception_counts = week.perception_counts  # counted by the customers' mechanism this week
         if perception_counts is None:  # week 0, or a week without it
-            perception_counts = np.bincount(customers.perception(m.satisfaction[m.status == ACTIVE], p) + 1,
-                                            minlength=3)
+            perception_counts = customers.perception_counts(customers.perception(m.satisfaction[m.status == ACTIVE], p))
         share = perception_counts / max(n_active, 1)  # negative, neutral, positive
         trust_matrix = self.trust_matrix
         off_diagonal = ~np.eye(dep.N_DEPARTMENTS, dtype=bool)

@@ -61,10 +61,14 @@ def perception(satisfaction: np.ndarray, p: ParameterValues) -> np.ndarray:
     return (s >= PROMOTER_SCORE).astype(np.int8) - (s <= DETRACTOR_SCORE).astype(np.int8)
 
 
+def perception_counts(perceived: np.ndarray) -> np.ndarray:
+    """(negative, neutral, positive): how many customers store the brand each way."""
+    return np.bincount(perceived + 1, minlength=3)
+
+
 def net_promoter_score(perceived: np.ndarray) -> float:
     """100 × (promoters − detractors) / customers; 0 without customers."""
-    detractors, promoters = int(np.count_nonzero(perceived == NEGATIVE)), int(np.count_nonzero(perceived == POSITIVE))
-    return net_promoter_score_of_counts(detractors, perceived.size - detractors - promoters, promoters)
+    return net_promoter_score_of_counts(*perception_counts(perceived))
 
 
 def net_promoter_score_of_counts(detractors: int, passives: int, promoters: int) -> float:
@@ -117,14 +121,13 @@ def updated_promoter_ties(is_promoter: np.ndarray, known: PromoterTies | None, s
     ``A · promoters`` reads every tie each week; both give the same numbers
     (sums of the same 0/1 weights, exact in floating point).
     """
-    if weak_ties is None or strong_ties is None or known is None:
-        return PromoterTies(is_promoter, *promoter_ties(is_promoter, strong_ties, weak_ties))
-    changed = np.flatnonzero(is_promoter != known.promoters)
-    if changed.size > FULL_RECOUNT_SHARE * is_promoter.size:
-        return PromoterTies(is_promoter, *promoter_ties(is_promoter, strong_ties, weak_ties))
-    sign = np.where(is_promoter[changed], 1.0, -1.0)
-    return PromoterTies(is_promoter, _add_columns(known.weak, weak_ties, changed, sign),
-                        _add_columns(known.strong, strong_ties, changed, sign))
+    if known is not None and weak_ties is not None and strong_ties is not None:
+        changed = np.flatnonzero(is_promoter != known.promoters)
+        if changed.size <= FULL_RECOUNT_SHARE * is_promoter.size:
+            sign = np.where(is_promoter[changed], 1.0, -1.0)
+            return PromoterTies(is_promoter, _add_columns(known.weak, weak_ties, changed, sign),
+                                _add_columns(known.strong, strong_ties, changed, sign))
+    return PromoterTies(is_promoter, *promoter_ties(is_promoter, strong_ties, weak_ties))
 
 
 def _add_columns(counts: np.ndarray, ties: sp.csr_matrix, columns: np.ndarray, sign: np.ndarray) -> np.ndarray:
@@ -218,14 +221,13 @@ def step(world: World, p: ParameterValues, rng: np.random.Generator) -> Effects:
         status[active[~stays]] = LOST
 
     # This week's customers: those who stayed, with the perception computed above, and the new ones.
-    now_perceived = np.concatenate([perceived[stays], perception(satisfaction[converted], p)])
+    counts = perception_counts(np.concatenate([perceived[stays], perception(satisfaction[converted], p)]))
     return Effects(
         market={"status": status, "satisfaction": satisfaction, "shitstorm_weeks_left": weeks_left,
                 "promoter_ties": ties},
-        firm={"success": net_promoter_score(now_perceived) / 100.0},
+        firm={"success": net_promoter_score_of_counts(*counts) / 100.0},
         week={"new_customers": new_customers, "referrals": referrals, "negative_reviews": n_reviews,
-              "churned": int(active.size - np.count_nonzero(stays)),
-              "perception_counts": np.bincount(now_perceived + 1, minlength=3)},
+              "churned": int(active.size - np.count_nonzero(stays)), "perception_counts": counts},
     )
 
 

@@ -48,8 +48,8 @@ def stationary_fatigue(exposure: np.ndarray, ad_intensity: float, gain: float, r
 def step(world: World, p: ParameterValues, rng: np.random.Generator) -> Effects:
     m = world.market
     ad_intensity, touch_intensity = intensities(p.marketing_budget, p.ad_share)
-    # f + g I x (1 − f) − ε f, clipped, and the promises: evaluated in place, one customer-length
-    # buffer per result instead of one per operation (a million customers: 8 MB each).
+    # f + g I x (1 − f) − ε f, clipped, and the promises: evaluated partly in place, so that fewer
+    # customer-length temporaries are made (a million customers: 8 MB each), in the same order of operations.
     fatigue = np.multiply(p.ad_fatigue_gain * ad_intensity, m.ad_exposure)
     fatigue *= 1.0 - m.ad_fatigue
     np.add(m.ad_fatigue, fatigue, out=fatigue)

@@ -95,6 +95,43 @@ class Runner:
                     model.step()
 
 
+class Screen:
+    """What the page shows of the models, redrawn each frame without rendering the page.
+
+    Each live view is a widget's trait and the function that computes it from
+    the session's models. A frame sets those traits directly: one small message
+    a view, where rendering the page (reacton walks every component) cost more
+    than the rest of a frame together. The components still render the same
+    views when the page itself changes (a new setup, presentation mode)."""
+
+    def __init__(self) -> None:
+        self.views: dict[object, tuple[Any, str, Callable[[], Any]]] = {}
+
+    def draw(self) -> None:
+        """Show the models as they are now (on the session's event loop, between two weeks)."""
+        for widget, trait, produce in list(self.views.values()):
+            setattr(widget, trait, produce())
+
+
+def use_live(screen: Screen, element: Any, trait: str, produce: Callable[[], Any]) -> None:
+    """Show ``produce()`` in ``element``'s ``trait`` from now on, redrawn on the screen's frames.
+
+    ``element`` must not be given ``trait`` itself: reacton sets an element's arguments again
+    whenever an ancestor renders, which would put back a value that frames have made stale."""
+    def attach() -> Callable[[], None]:
+        key, widget = object(), solara.get_widget(element)
+        setattr(widget, trait, produce())
+        screen.views[key] = (widget, trait, produce)
+        return lambda: screen.views.pop(key, None)
+
+    solara.use_effect(attach, [])
+
+
+def live_html(tag: str, **attributes: Any) -> Any:
+    """An HTML element for ``use_live`` (solara.HTML always sets its inner HTML: here it is left out)."""
+    return solara.widgets.HTML.element(tag=tag, attributes=attributes)
+
+
 def build_runner(names: list[str], seed: int, overrides: dict[str, Any],
                  extra: dict[str, list[dict[str, Any]]] | None = None) -> Runner:
     """Models for the presets ``names`` with the UI's seed and overrides (UserError if not allowed)."""
@@ -128,7 +165,7 @@ def setup_toml(runner: Runner, index: int, overrides: dict[str, Any]) -> str:
 
 # ------------------------------------------------------------------ controls
 @solara.component_vue("ack.vue")
-def FrameAck(week: int, event_ack: Callable[[int], None]) -> None:
+def FrameAck(event_ack: Callable[[int], None], week: int = -1) -> None:
     """Calls ``event_ack(week)`` once the browser has painted ``week`` (ack.vue)."""
 
 
@@ -166,10 +203,11 @@ class ChartWidget(EchartsWidget):
 
 
 @solara.component
-def Chart(option: Callable[[Runner], dict[str, Any]], runner: Any, tick: solara.Reactive[int], style: str) -> Any:
-    """An ECharts chart of the session's models: the one component a frame re-renders per chart."""
-    _ = tick.value  # a frame
-    return ChartWidget.element(option=option(runner.current), attributes={"style": style})
+def Chart(option: Callable[[Runner], dict[str, Any]], runner: Any, screen: Screen, style: str) -> Any:
+    """An ECharts chart of the session's models, redrawn on each frame."""
+    element = ChartWidget.element(attributes={"style": style})
+    use_live(screen, element, "option", lambda: option(runner.current))
+    return element
 
 
 @solara.component
@@ -228,7 +266,7 @@ def NumberControl(param: Param, value: float | int, on_value: Callable[[Any], No
 
 
 @solara.component
-def InterventionPanel(session_runner: Any, tick: solara.Reactive[int], compare: bool,
+def InterventionPanel(session_runner: Any, screen: Screen, compare: bool,
                       on_done: Callable[[str], None]) -> None:
     """Pick an action, read what it does and which claim it models, set its arguments, apply it."""
     action = solara.use_reactive("appoint_multipliers")
@@ -279,15 +317,19 @@ def InterventionPanel(session_runner: Any, tick: solara.Reactive[int], compare: 
     with solara.Row():
         if compare:
             solara.ToggleButtonsSingle(value=target, values=["A", "B"])
-        ApplyButton(session_runner, tick, apply, bool(problem.value))
+        ApplyButton(session_runner, screen, apply, bool(problem.value))
 
 
 @solara.component
-def ApplyButton(runner: Any, tick: solara.Reactive[int], apply: Callable[[], None], disabled: bool) -> None:
+def ApplyButton(runner: Any, screen: Screen, apply: Callable[[], None], disabled: bool) -> None:
     """The one part of the intervention panel that changes each frame: the week on the button."""
-    _ = tick.value  # a frame
-    solara.Button(f"Apply at week {cast(Runner, runner.current).week}", on_click=apply, color="primary",
-                  outlined=True, disabled=disabled, style={"text-transform": "none"})
+    def label() -> str:
+        return f"Apply at week {cast(Runner, runner.current).week}"
+
+    text = live_html("span")
+    solara.Button(children=[text], on_click=apply, color="primary", outlined=True, disabled=disabled,
+                  style={"text-transform": "none"})
+    use_live(screen, text, "unsafe_innerHTML", label)
 
 
 # ---------------------------------------------------------------------- page
@@ -309,7 +351,7 @@ def Page() -> None:
     past_end = solara.use_reactive(False)
     run_to = solara.use_reactive(None, cast(Any, None))
     run_to_text = solara.use_reactive("26")
-    tick = solara.use_reactive(0)  # a frame: the models moved on
+    screen = solara.use_memo(Screen, [])  # the views a frame redraws
     built = solara.use_reactive(0)  # a new setup: the page around the charts changes too
     step_request = solara.use_reactive(0)  # each Step click that is not ignored
     message = solara.use_reactive("; ".join(f"left out of the link: {p}" for p in start.problems))
@@ -349,7 +391,7 @@ def Page() -> None:
         built.value += 1
         router.push(info.to_query(mode.value, scenario_a.value, scenario_b.value, seed.value, overrides.value,
                                   present.value))
-        tick.value += 1
+        screen.draw()
 
     def set_seed(text: str | None) -> None:
         seed_text.value = text or ""
@@ -359,9 +401,6 @@ def Page() -> None:
             seed_error.value = str(error)
             return
         seed_error.value = ""
-
-    def render_frame() -> None:
-        tick.value += 1
 
     def on_loop(function: Callable[[], None]) -> Callable[[], None]:
         """``function`` to be called on the session's event loop from another thread; returns a waiter."""
@@ -408,7 +447,7 @@ def Page() -> None:
             r.step(weeks)
             # at most one frame on its way to the viewer: frames never queue up (Pause would land late)
             r.wait_painted(shown, PAINT_TIMEOUT)
-            on_loop(render_frame)()  # drawn before the next week is computed
+            on_loop(screen.draw)()  # drawn before the next week is computed
             shown = r.week
             due += weeks / speed.value if run_to.value is None else 1 / FRAME_RATE
             wait = due - time.perf_counter()
@@ -436,7 +475,7 @@ def Page() -> None:
         finally:
             def finish() -> None:
                 r.busy = False
-                tick.value += 1
+                screen.draw()
             on_loop(finish)()
 
     solara.lab.use_task(step_task, dependencies=[step_request.value], prefer_threaded=True)
@@ -470,7 +509,7 @@ def Page() -> None:
 
     def note(text: str) -> None:
         notes.value = [*notes.value[-4:], text]
-        tick.value += 1
+        screen.draw()  # the intervention's marker
 
     def load_file(file: dict[str, Any]) -> None:
         try:
@@ -492,37 +531,36 @@ def Page() -> None:
     base = load(scenario_a.value).params
     pending = overrides.value != applied.current or current_names != names() or seed.value != current.models[0].seed
 
-    # Page itself does not read ``tick``: a frame re-renders only the components that show the
-    # models (Stage, the intervention panel), not the sidebar's sixty controls.
+    # A frame renders no component: it sets the live views' widgets (Screen.draw).
     Keyboard(event_key=key)
     if not present.value:
         with solara.Sidebar():
             Sidebar(mode, scenario_a, scenario_b, seed_text, seed_error, set_seed, speed, past_end, overrides, base,
-                    set_override, reset, runner, tick, compare, note, load_file)
-    Stage(runner, tick, playing.value, present, message.value, notes.value, dict(applied.current), pending,
+                    set_override, reset, runner, screen, compare, note, load_file)
+    Stage(runner, screen, playing.value, present, message.value, notes.value, dict(applied.current), pending,
           toggle_play, step_once, reset, run_to_text, start_run_to)
 
 
 @solara.component
-def Stage(runner: Any, tick: solara.Reactive[int], playing: bool, present: solara.Reactive[bool], message: str,
+def Stage(runner: Any, screen: Screen, playing: bool, present: solara.Reactive[bool], message: str,
           notes: list[str], applied: dict[str, Any], pending: bool, toggle_play, step_once, reset, run_to_text,
           start_run_to) -> None:
-    """The main view. It does not read ``tick``: a frame re-renders only the components that show
-    the models (week, status lines, summary, charts, chart key), not the page around them."""
+    """The main view. Its live views (week, status lines, summary, charts, chart key) are redrawn on
+    each frame without rendering it."""
     current = cast(Runner, runner.current)
     with solara.Column(style={"padding": "0 8px"}):
-        Painted(runner, tick)
-        ControlBar(runner, tick, current.last_week, playing, toggle_play, step_once, reset, run_to_text,
+        Painted(runner, screen)
+        ControlBar(runner, screen, current.last_week, playing, toggle_play, step_once, reset, run_to_text,
                    start_run_to, present, pending)
         if message:
             solara.Warning(message, dense=True, classes=["orgsim-message"])
         for text in notes[-1:] if present.value else notes:
             solara.Info(text, dense=True, classes=["orgsim-note"])
         if present.value:
-            Chart(presentation_chart, runner, tick, "height: calc(100vh - 200px); min-height: 460px; width: 100%")
-            ChartKey(runner, tick, "16px")
+            Chart(presentation_chart, runner, screen, "height: calc(100vh - 200px); min-height: 460px; width: 100%")
+            ChartKey(runner, screen, "16px")
             return
-        StatusLines(runner, tick)
+        StatusLines(runner, screen)
         if applied:
             solara.HTML(tag="div", classes=["orgsim-overrides"], unsafe_innerHTML=(
                 "<b>Changed from the scenario:</b> " + ", ".join(
@@ -530,37 +568,40 @@ def Stage(runner: Any, tick: solara.Reactive[int], playing: bool, present: solar
                     for k, v in sorted(applied.items()))))
         with solara.lab.Tabs(value=0, lazy=True):
             with solara.lab.Tab("Charts"):
-                Chart(kpi_chart, runner, tick, "height: 580px; width: 100%")
-                ChartKey(runner, tick, "13px")
-                Chart(staff_chart, runner, tick, "height: 440px; width: 100%")
+                Chart(kpi_chart, runner, screen, "height: 580px; width: 100%")
+                ChartKey(runner, screen, "13px")
+                Chart(staff_chart, runner, screen, "height: 440px; width: 100%")
                 with solara.Columns([1, 1]):
-                    Chart(market_chart, runner, tick, "height: 300px; width: 100%")
-                    Chart(trust_chart, runner, tick, "height: 360px; width: 100%")
+                    Chart(market_chart, runner, screen, "height: 300px; width: 100%")
+                    Chart(trust_chart, runner, screen, "height: 360px; width: 100%")
             with solara.lab.Tab("Info"):
                 InfoPanel(current.names)
 
 
 @solara.component
-def Painted(runner: Any, tick: solara.Reactive[int]) -> None:
+def Painted(runner: Any, screen: Screen) -> None:
     """Reports each painted frame to the runner, whose playback waits for it."""
-    _ = tick.value  # a frame
-    current = cast(Runner, runner.current)
+    def week() -> int:
+        return cast(Runner, runner.current).week
 
-    FrameAck(week=current.week, event_ack=current.was_painted)
-
-
-@solara.component
-def WeekHeading(runner: Any, tick: solara.Reactive[int]) -> None:
-    _ = tick.value  # a frame
-    solara.HTML(tag="h2", unsafe_innerHTML=f"Week {cast(Runner, runner.current).week}",
-                style={"margin": "0 12px 0 0", "min-width": "5.5em", "font-variant-numeric": "tabular-nums"})
+    ack = FrameAck(event_ack=lambda painted: cast(Runner, runner.current).was_painted(painted))
+    use_live(screen, ack, "week", week)
 
 
 @solara.component
-def ControlBar(runner: Any, tick: solara.Reactive[int], last_week: int, playing: bool, toggle_play, step_once, reset,
+def WeekHeading(runner: Any, screen: Screen) -> None:
+    def heading() -> str:
+        return f"Week {cast(Runner, runner.current).week}"
+
+    element = live_html("h2", style={"margin": "0 12px 0 0", "min-width": "5.5em", "font-variant-numeric": "tabular-nums"})
+    use_live(screen, element, "unsafe_innerHTML", heading)
+
+
+@solara.component
+def ControlBar(runner: Any, screen: Screen, last_week: int, playing: bool, toggle_play, step_once, reset,
                run_to_text, start_run_to, present: solara.Reactive[bool], pending: bool) -> None:
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap", "min-height": "56px"}, gap="8px"):
-        WeekHeading(runner, tick)
+        WeekHeading(runner, screen)
         with solara.Tooltip(KEYS):
             solara.Button("Pause" if playing else "Play", on_click=toggle_play, color="primary",
                           style={"min-width": "90px"})
@@ -578,41 +619,44 @@ def ControlBar(runner: Any, tick: solara.Reactive[int], last_week: int, playing:
 
 
 @solara.component
-def ChartKey(runner: Any, tick: solara.Reactive[int], size: str) -> None:
+def ChartKey(runner: Any, screen: Screen, size: str) -> None:
     """What the lines, shades and intervention codes on the charts mean."""
-    _ = tick.value  # a frame: interventions may have been applied
-    current = cast(Runner, runner.current)
-    labels = firm_labels(current.names)
-    markers = "".join(f"<br><b>{code}</b>, {rest}" for code, _, rest in
-                      (line.partition(", ") for line in charts.marker_legend(current.models, labels)))
-    solara.HTML(tag="div", classes=["orgsim-chart-key"], style={"font-size": size, "color": "#333"},
-                unsafe_innerHTML=CHART_KEY + markers)
+    def key() -> str:
+        current = cast(Runner, runner.current)
+        labels = firm_labels(current.names)
+        return CHART_KEY + "".join(f"<br><b>{code}</b>, {rest}" for code, _, rest in
+                                   (line.partition(", ") for line in charts.marker_legend(current.models, labels)))
+
+    element = live_html("div", style={"font-size": size, "color": "#333"}, **{"class": "orgsim-chart-key"})
+    use_live(screen, element, "unsafe_innerHTML", key)
 
 
 @solara.component
-def StatusLines(runner: Any, tick: solara.Reactive[int]) -> None:
+def StatusLines(runner: Any, screen: Screen) -> None:
     """A line per firm and the summary of what happened: one widget, so one message a frame."""
-    _ = tick.value  # a frame
-    current = cast(Runner, runner.current)
-    labels = firm_labels(current.names)
-    lines = []
-    for firm, (label, model) in enumerate(zip(labels, current.models, strict=True)):
-        w, frame = model.workforce, model.records[-1]
-        lines.append(
-            f"<div class='status-{label[0]}' style='white-space:nowrap;overflow:hidden;text-overflow:ellipsis;"
-            f"color:{charts.FIRM_COLOURS[firm]};font-weight:500;line-height:1.9'>"
-            f"{html.escape(label)} · {w.size:,} employees · {model.market.size:,} customers · seed {model.seed} · "
-            f"multipliers {int(w.is_multiplier.sum())} · knowledge carriers {int(w.is_knowledge_carrier.sum())} · "
-            f"attitude {frame['mean_attitude']:+.2f} · NPS {frame['net_promoter_score']:.0f} · "
-            f"active customers {int(frame['active_customers'])}</div>")
-    lines.append(f"<div class='orgsim-summary' style='font-size:15px;margin:6px 0'>"
-                 f"{html.escape(info.summary(current.models, labels))}</div>")
-    solara.HTML(tag="div", unsafe_innerHTML="".join(lines))
+    def lines() -> str:
+        current = cast(Runner, runner.current)
+        labels = firm_labels(current.names)
+        shown = []
+        for firm, (label, model) in enumerate(zip(labels, current.models, strict=True)):
+            w, frame = model.workforce, model.records[-1]
+            shown.append(
+                f"<div class='status-{label[0]}' style='white-space:nowrap;overflow:hidden;text-overflow:ellipsis;"
+                f"color:{charts.FIRM_COLOURS[firm]};font-weight:500;line-height:1.9'>"
+                f"{html.escape(label)} · {w.size:,} employees · {model.market.size:,} customers · seed {model.seed} · "
+                f"multipliers {int(w.is_multiplier.sum())} · knowledge carriers {int(w.is_knowledge_carrier.sum())} · "
+                f"attitude {frame['mean_attitude']:+.2f} · NPS {frame['net_promoter_score']:.0f} · "
+                f"active customers {int(frame['active_customers'])}</div>")
+        shown.append(f"<div class='orgsim-summary' style='font-size:15px;margin:6px 0'>"
+                     f"{html.escape(info.summary(current.models, labels))}</div>")
+        return "".join(shown)
+
+    use_live(screen, live_html("div"), "unsafe_innerHTML", lines)
 
 
 @solara.component
 def Sidebar(mode, scenario_a, scenario_b, seed_text, seed_error, set_seed, speed, past_end, overrides, base,
-            set_override, reset, runner: Any, tick: solara.Reactive[int], compare: bool, note, load_file) -> None:
+            set_override, reset, runner: Any, screen: Screen, compare: bool, note, load_file) -> None:
     current = cast(Runner, runner.current)
     keys = {label: key for key, label in MODES.items()}
 
@@ -634,7 +678,7 @@ def Sidebar(mode, scenario_a, scenario_b, seed_text, seed_error, set_seed, speed
     solara.Select(label="Speed (weeks per second)", values=SPEEDS, value=speed)
     solara.Checkbox(label=CONTINUE, value=past_end)
     solara.HTML(tag="h4", unsafe_innerHTML="Interventions (now, at the current week)")
-    InterventionPanel(runner, tick, compare, note)
+    InterventionPanel(runner, screen, compare, note)
     solara.HTML(tag="h4", unsafe_innerHTML="Parameters (apply on Reset"
                 + (", to both firms)" if compare else ")"))
     solara.Button(f"Clear changes ({len(overrides.value)})", on_click=lambda: overrides.set({}), text=True,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
 
 import pytest
 
@@ -220,3 +222,115 @@ def test_two_sessions_do_not_share_state(browser, server_url):
     finally:
         first.close()
         second.close()
+
+
+def drop_file(session: Session, zone: str, path: Path) -> None:
+    """Drop the file at ``path`` on ``zone`` as a user dragging it from the desktop would: a real
+    drag through the browser (DevTools' Input.dispatchDragEvent), so the page receives a file backed
+    by the file system. A DataTransfer built in the page would not do: Chromium gives its files no
+    ``webkitGetAsEntry()``, which solara's FileDrop reads them with."""
+    target = session.page.locator(zone)
+    target.scroll_into_view_if_needed()
+    box = target.bounding_box()
+    point = {"x": box["x"] + box["width"] / 2, "y": box["y"] + box["height"] / 2}
+    data = {"items": [], "files": [str(path)], "dragOperationsMask": 1}  # 1: copy
+    devtools = session.context.new_cdp_session(session.page)
+    try:
+        for kind in ("dragEnter", "dragOver", "drop"):
+            devtools.send("Input.dispatchDragEvent", {"type": kind, **point, "data": data})
+    finally:
+        devtools.detach()
+
+
+def download(session: Session, label: str, folder: Path) -> Path:
+    """Click the download ``label`` and keep the file in ``folder`` under the name the page gives it."""
+    folder.mkdir(exist_ok=True)
+    with session.page.expect_download() as pending:
+        session.page.get_by_text(label).click()
+    path = folder / pending.value.suggested_filename
+    pending.value.save_as(path)
+    return path
+
+
+def test_a_saved_setup_dropped_in_a_fresh_session_gives_the_same_run(browser, server_url, tmp_path):
+    from playwright.sync_api import expect
+
+    first = Session(browser, server_url)
+    try:  # a setup unlike the defaults: another scenario, seed and firm size, and an intervention
+        first.choose("Scenario A", "knowledge_chain")
+        first.page.locator(".status-A").filter(has_text="knowledge_chain").wait_for(timeout=patience(30))
+        seed = first.page.locator(".seed-input input")
+        seed.fill("7")
+        seed.press("Enter")
+        first.page.get_by_text("Firm and market:", exact=False).click()
+        box = first.page.locator(".number-n_employees input")
+        box.fill("300")
+        box.press("Enter")
+        first.page.get_by_role("button").filter(has_text="Clear changes (1)").wait_for(timeout=patience(20))
+        first.click("Reset")
+        first.page.locator(".status-A").filter(has_text="300 employees").filter(has_text="seed 7").wait_for(
+            timeout=patience(30))
+        for week in (1, 2):
+            first.click("Step")
+            first.wait_week(week)
+        first.click("Apply at week 2")
+        first.page.locator(".orgsim-note").filter(has_text="A, week 2: Appoint multipliers").wait_for(
+            timeout=patience(20))
+        for week in (3, 4):
+            first.click("Step")
+            first.wait_week(week)
+        setup = download(first, "Save firm A's setup (TOML)", tmp_path)
+        expected = download(first, "Download the time series (CSV)", tmp_path / "first").read_text()
+    finally:
+        first.close()
+    text = setup.read_text()
+    assert "seed = 7" in text and "n_employees = 300" in text and "week = 2" in text, text
+
+    second = Session(browser, server_url)  # a new browser context: the default setup at week 0
+    try:
+        assert "A: siloed" in second.status() and "seed 42" in second.status()
+        drop_file(second, ".solara-file-drop", setup)
+        second.page.locator(".orgsim-message").filter(has_text=f"loaded {setup.name}").wait_for(timeout=patience(30))
+        expect(second.page.locator(".status-A")).to_contain_text(
+            re.compile(r"A: knowledge_chain · 300 employees · .* · seed 7 "), timeout=patience(30))
+        expect(second.page.locator(".seed-input input")).to_have_value("7", timeout=patience(10))
+        expect(second.page.locator(".v-select").filter(has_text="Scenario A")).to_contain_text(
+            "knowledge_chain", timeout=patience(10))
+        expect(second.page.locator(".orgsim-overrides")).to_contain_text("Number of employees = 300",
+                                                                         timeout=patience(10))
+        for week in range(1, 5):
+            second.click("Step")
+            second.wait_week(week)
+        rows = download(second, "Download the time series (CSV)", tmp_path / "second").read_text()
+        assert rows == expected  # the same weeks, bit for bit: the intervention at week 2 included
+        assert second.errors == []
+    finally:
+        second.close()
+    # and the file alone gives them from the shell
+    shell = subprocess.run([sys.executable, "-m", "orgsim.cli", "run", str(setup), "--steps", "4", "--format", "csv",
+                            "--out", str(tmp_path / "run")], capture_output=True, text=True)
+    assert shell.returncode == 0, shell.stderr
+    ui_rows = [line.split(",", 3)[3] for line in expected.splitlines()]  # without firm, scenario, seed
+    assert (tmp_path / "run" / "timeseries.csv").read_text().splitlines() == ui_rows
+
+
+def test_a_chart_downloads_as_png_and_as_svg(session, tmp_path):
+    wait_charts(session, 4)
+    for week in (1, 2, 3):
+        session.click("Step")
+        session.wait_week(week)
+    box = session.page.locator(".solara-echarts").first.bounding_box()
+    # The toolbox's icons at the chart's top right, as ECharts lays them out (padding 5, icons of
+    # 15 px, 8 px apart, 8 px from the right edge): PNG, then SVG.
+    files = {}
+    for from_right, kind in ((43.5, "png"), (20.5, "svg")):
+        with session.page.expect_download() as pending:
+            session.page.mouse.click(box["x"] + box["width"] - from_right, box["y"] + 12.5)
+        assert pending.value.suggested_filename == f"orgsim_kpis.{kind}"
+        files[kind] = Path(pending.value.path()).read_bytes()
+    assert files["png"].startswith(b"\x89PNG")
+    svg = ElementTree.fromstring(files["svg"])  # well-formed, a vector drawing of the chart as shown
+    texts = {t.text for t in svg.iter("{http://www.w3.org/2000/svg}text")}
+    assert {"Active customers", "Net promoter score", "Service quality"} <= texts
+    assert svg.get("width") == f"{box['width']:.0f}" and len(list(svg.iter("{http://www.w3.org/2000/svg}path"))) > 50
+    assert session.errors == []

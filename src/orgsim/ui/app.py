@@ -127,6 +127,22 @@ def use_live(screen: Screen, element: Any, trait: str, produce: Callable[[], Any
     solara.use_effect(attach, [])
 
 
+def in_session_thread(function: Callable[[], None], name: str) -> None:
+    """Run ``function`` in a thread of its own that belongs to this browser session, so that the
+    values it reads (play, speed) are the session's.
+
+    Not ``solara.lab.use_task``: each call of it registers a Singleton with solara.lifecycle that
+    holds the component's first render for the life of the server, and with it the session's
+    models (about 3 MB a closed session)."""
+    context = kernel_context.get_current_context()
+
+    def run() -> None:
+        with context:
+            function()
+
+    threading.Thread(target=run, name=name, daemon=True).start()
+
+
 def live_html(tag: str, **attributes: Any) -> Any:
     """An HTML element for ``use_live`` (solara.HTML always sets its inner HTML: here it is left out)."""
     return solara.widgets.HTML.element(tag=tag, attributes=attributes)
@@ -353,7 +369,7 @@ def Page() -> None:
     run_to_text = solara.use_reactive("26")
     screen = solara.use_memo(Screen, [])  # the views a frame redraws
     built = solara.use_reactive(0)  # a new setup: the page around the charts changes too
-    step_request = solara.use_reactive(0)  # each Step click that is not ignored
+    playback = solara.use_ref(0)  # each Play starts a new playback; an older one stops
     message = solara.use_reactive("; ".join(f"left out of the link: {p}" for p in start.problems))
     notes: solara.Reactive[list[str]] = solara.use_reactive([])
     loaded: solara.Reactive[dict[str, list[dict[str, Any]]]] = solara.use_reactive({})
@@ -426,13 +442,11 @@ def Page() -> None:
             return int(run_to.value)
         return None if past_end.value else current.last_week
 
-    def play_loop() -> None:
-        if not playing.value:
-            return
+    def play_loop(generation: int) -> None:
         r = cast(Runner, runner.current)
         due = time.perf_counter()
         start_week = shown = r.week
-        while playing.value and runner.current is r:
+        while playing.value and runner.current is r and playback.current == generation:
             end = stop_at()
             if end is not None and r.week >= end:
                 def finished() -> None:
@@ -456,7 +470,10 @@ def Page() -> None:
             else:
                 due = time.perf_counter()  # slower than the pace: every week still drawn, later
 
-    solara.lab.use_task(play_loop, dependencies=[playing.value], prefer_threaded=True)
+    def start_playing() -> None:
+        playing.value = True
+        playback.current += 1
+        in_session_thread(functools.partial(play_loop, playback.current), "orgsim-play")
 
     def toggle_play() -> None:
         end = stop_at()
@@ -464,28 +481,27 @@ def Page() -> None:
             message.value = f"the scenario ends at week {current.last_week}: tick '{CONTINUE}' or Reset"
             return
         message.value = ""
-        playing.value = not playing.value
-
-    def step_task() -> None:
-        if step_request.value == 0:
-            return
-        r = cast(Runner, runner.current)
-        try:
-            r.step(1)
-        finally:
-            def finish() -> None:
-                r.busy = False
-                screen.draw()
-            on_loop(finish)()
-
-    solara.lab.use_task(step_task, dependencies=[step_request.value], prefer_threaded=True)
+        if playing.value:
+            playing.value = False
+        else:
+            start_playing()
 
     def step_once() -> None:
         r = cast(Runner, runner.current)
         if playing.value or r.busy:
             return  # one step at a time: clicks while one is computed and drawn are ignored
         r.busy = True
-        step_request.value += 1
+
+        def step() -> None:
+            try:
+                r.step(1)
+            finally:
+                def finish() -> None:
+                    r.busy = False
+                    screen.draw()
+                on_loop(finish)()
+
+        in_session_thread(step, "orgsim-step")
 
     def start_run_to() -> None:
         text = run_to_text.value.strip()
@@ -494,7 +510,7 @@ def Page() -> None:
             return
         message.value = ""
         run_to.value = int(text)
-        playing.value = True
+        start_playing()
 
     def key(name: str) -> None:
         if name == "space":

@@ -97,6 +97,7 @@ def test_a_bad_seed_is_refused_next_to_the_field_and_nothing_else_changes(sessio
     wait_charts(session, 4)
     session.click("Step")
     session.wait_week(1)
+    session.page.evaluate("document.querySelectorAll('.solara-echarts').forEach(e => { e.dataset.kept = 'yes'; })")
     field = session.page.locator(".seed-input input")
     field.fill(seed)
     field.press("Enter")
@@ -104,6 +105,8 @@ def test_a_bad_seed_is_refused_next_to_the_field_and_nothing_else_changes(sessio
     session.click("Reset")
     session.page.locator(".orgsim-message").filter(has_text="fix the seed first").wait_for(timeout=patience(10))
     assert session.week() == 1 and charts(session) == 4 and "seed 42" in session.status()
+    # the same charts, not new ones: the message appeared without rebuilding the views after it
+    assert session.page.locator(".solara-echarts[data-kept='yes']").count() == 4
 
 
 def test_a_typed_parameter_value_is_highlighted_listed_and_applied_on_reset(session):

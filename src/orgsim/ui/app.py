@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import html
+import json
 import math
 import os
 import threading
@@ -29,6 +30,7 @@ from typing import Any, cast
 import pandas as pd
 import solara
 import solara.lab
+import traitlets
 from solara.components.echarts import EchartsWidget
 from solara.server import kernel_context
 
@@ -96,33 +98,38 @@ class Runner:
 
 
 class Screen:
-    """What the page shows of the models, redrawn each frame without rendering the page.
+    """What the page shows of the models, sent to the browser as one message a frame.
 
-    Each live view is a widget's trait and the function that computes it from
-    the session's models. A frame sets those traits directly: one small message
-    a view, where rendering the page (reacton walks every component) cost more
-    than the rest of a frame together. The components still render the same
-    views when the page itself changes (a new setup, presentation mode)."""
+    Each live view (a chart's option, a text's HTML) is a name and the function that computes it
+    from the session's models. A frame computes them all and sends them as one JSON text to the
+    frame widget (frame.vue), which hands each view its part. Rendering the page each frame
+    (reacton walks every component) or a message a view cost several times more."""
 
-    def __init__(self) -> None:
-        self.views: dict[object, tuple[Any, str, Callable[[], Any]]] = {}
+    def __init__(self, runner: Any) -> None:
+        self.runner = runner  # the session's use_ref: its Runner changes with each new setup
+        self.views: dict[tuple[str, str], Callable[[], Any]] = {}
+        self.widget: Any = None  # the frame widget, once the page shows it
 
     def draw(self) -> None:
         """Show the models as they are now (on the session's event loop, between two weeks)."""
-        for widget, trait, produce in list(self.views.values()):
-            setattr(widget, trait, produce())
+        if self.widget is None:
+            return
+        frame: dict[str, Any] = {"week": cast(Runner, self.runner.current).week, "charts": {}, "html": {}}
+        for (kind, name), produce in list(self.views.items()):
+            frame[kind][name] = produce()
+        self.widget.frame = json.dumps(frame, separators=(",", ":"))
 
 
-def use_live(screen: Screen, element: Any, trait: str, produce: Callable[[], Any]) -> None:
-    """Show ``produce()`` in ``element``'s ``trait`` from now on, redrawn on the screen's frames.
-
-    ``element`` must not be given ``trait`` itself: reacton sets an element's arguments again
-    whenever an ancestor renders, which would put back a value that frames have made stale."""
+def use_view(screen: Screen, kind: str, name: str, produce: Callable[[], Any]) -> None:
+    """Add ``frame[kind][name] = produce()`` to the screen's frames while the component is shown."""
     def attach() -> Callable[[], None]:
-        key, widget = object(), solara.get_widget(element)
-        setattr(widget, trait, produce())
-        screen.views[key] = (widget, trait, produce)
-        return lambda: screen.views.pop(key, None)
+        screen.views[kind, name] = produce
+        screen.draw()
+
+        def detach() -> None:  # unless a component shown since took the name (presentation mode)
+            if screen.views.get((kind, name)) is produce:
+                del screen.views[kind, name]
+        return detach
 
     solara.use_effect(attach, [])
 
@@ -141,11 +148,6 @@ def in_session_thread(function: Callable[[], None], name: str) -> None:
             function()
 
     threading.Thread(target=run, name=name, daemon=True).start()
-
-
-def live_html(tag: str, **attributes: Any) -> Any:
-    """An HTML element for ``use_live`` (solara.HTML always sets its inner HTML: here it is left out)."""
-    return solara.widgets.HTML.element(tag=tag, attributes=attributes)
 
 
 def build_runner(names: list[str], seed: int, overrides: dict[str, Any],
@@ -180,9 +182,14 @@ def setup_toml(runner: Runner, index: int, overrides: dict[str, Any]) -> str:
 
 
 # ------------------------------------------------------------------ controls
-@solara.component_vue("ack.vue")
-def FrameAck(event_ack: Callable[[int], None], week: int = -1) -> None:
-    """Calls ``event_ack(week)`` once the browser has painted ``week`` (ack.vue)."""
+@solara.component_vue("frame.vue")
+def FrameView(event_ack: Callable[[int], None], frame: str = "") -> None:
+    """Receives each frame (``Screen.draw``) and calls ``event_ack(week)`` once the browser has painted it."""
+
+
+@solara.component_vue("live.vue")
+def LiveHtml(name: str, tag: str = "div", css_class: str = "", css_style: str = "") -> None:
+    """A text that changes with the models: ``frame["html"][name]`` of each frame."""
 
 
 @solara.component_vue("keyboard.vue")
@@ -212,18 +219,18 @@ def trust_chart(runner: Runner) -> dict[str, Any]:
 
 
 class ChartWidget(EchartsWidget):
-    """Solara's ECharts widget with a view (chart.vue) that merges a frame into the chart when it
-    can, instead of rebuilding the chart (a third of the browser's work per frame)."""
+    """Solara's ECharts widget with a view (chart.vue) that draws ``frame["charts"][name]`` of each
+    frame, merged into the chart when it can instead of rebuilding it (a third of the browser's work)."""
 
     template_file = (__file__, "chart.vue")
+    name = traitlets.Unicode("").tag(sync=True)
 
 
 @solara.component
 def Chart(option: Callable[[Runner], dict[str, Any]], runner: Any, screen: Screen, style: str) -> Any:
     """An ECharts chart of the session's models, redrawn on each frame."""
-    element = ChartWidget.element(attributes={"style": style})
-    use_live(screen, element, "option", lambda: option(runner.current))
-    return element
+    use_view(screen, "charts", option.__name__, lambda: option(runner.current))
+    return ChartWidget.element(name=option.__name__, attributes={"style": style})
 
 
 @solara.component
@@ -342,10 +349,9 @@ def ApplyButton(runner: Any, screen: Screen, apply: Callable[[], None], disabled
     def label() -> str:
         return f"Apply at week {cast(Runner, runner.current).week}"
 
-    text = live_html("span")
-    solara.Button(children=[text], on_click=apply, color="primary", outlined=True, disabled=disabled,
-                  style={"text-transform": "none"})
-    use_live(screen, text, "unsafe_innerHTML", label)
+    use_view(screen, "html", "apply", label)
+    solara.Button(children=[LiveHtml(name="apply", tag="span")], on_click=apply, color="primary", outlined=True,
+                  disabled=disabled, style={"text-transform": "none"})
 
 
 # ---------------------------------------------------------------------- page
@@ -367,7 +373,6 @@ def Page() -> None:
     past_end = solara.use_reactive(False)
     run_to = solara.use_reactive(None, cast(Any, None))
     run_to_text = solara.use_reactive("26")
-    screen = solara.use_memo(Screen, [])  # the views a frame redraws
     built = solara.use_reactive(0)  # a new setup: the page around the charts changes too
     playback = solara.use_ref(0)  # each Play starts a new playback; an older one stops
     message = solara.use_reactive("; ".join(f"left out of the link: {p}" for p in start.problems))
@@ -378,6 +383,7 @@ def Page() -> None:
         return [scenario_a.value] if mode.value == "single" else [scenario_a.value, scenario_b.value]
 
     runner = solara.use_ref(cast(Runner | None, None))
+    screen = solara.use_memo(lambda: Screen(runner), [])  # the views a frame redraws
     if runner.current is None:
         try:
             runner.current = build_runner(names(), seed.value, overrides.value, loaded.value)
@@ -568,20 +574,24 @@ def Stage(runner: Any, screen: Screen, playing: bool, present: solara.Reactive[b
         Painted(runner, screen)
         ControlBar(runner, screen, current.last_week, playing, toggle_play, step_once, reset, run_to_text,
                    start_run_to, present, pending)
-        if message:
-            solara.Warning(message, dense=True, classes=["orgsim-message"])
-        for text in notes[-1:] if present.value else notes:
-            solara.Info(text, dense=True, classes=["orgsim-note"])
+        # Messages come and go inside a column that is always there: the views after it keep their
+        # place among its siblings, so they are not built anew (charts blank while they redraw).
+        with solara.Column(gap="4px"):
+            if message:
+                solara.Warning(message, dense=True, classes=["orgsim-message"])
+            for text in notes[-1:] if present.value else notes:
+                solara.Info(text, dense=True, classes=["orgsim-note"])
         if present.value:
             Chart(presentation_chart, runner, screen, "height: calc(100vh - 200px); min-height: 460px; width: 100%")
             ChartKey(runner, screen, "16px")
             return
         StatusLines(runner, screen)
-        if applied:
-            solara.HTML(tag="div", classes=["orgsim-overrides"], unsafe_innerHTML=(
-                "<b>Changed from the scenario:</b> " + ", ".join(
-                    f"<span style='background:#fff4d6;padding:0 4px'>{info.label(k)} = {v}</span>"
-                    for k, v in sorted(applied.items()))))
+        with solara.Column(gap="0px"):
+            if applied:
+                solara.HTML(tag="div", classes=["orgsim-overrides"], unsafe_innerHTML=(
+                    "<b>Changed from the scenario:</b> " + ", ".join(
+                        f"<span style='background:#fff4d6;padding:0 4px'>{info.label(k)} = {v}</span>"
+                        for k, v in sorted(applied.items()))))
         with solara.lab.Tabs(value=0, lazy=True):
             with solara.lab.Tab("Charts"):
                 Chart(kpi_chart, runner, screen, "height: 580px; width: 100%")
@@ -596,21 +606,26 @@ def Stage(runner: Any, screen: Screen, playing: bool, present: solara.Reactive[b
 
 @solara.component
 def Painted(runner: Any, screen: Screen) -> None:
-    """Reports each painted frame to the runner, whose playback waits for it."""
-    def week() -> int:
-        return cast(Runner, runner.current).week
+    """The frame widget: receives the frames and reports each painted one to the runner, whose
+    playback waits for it."""
+    element = FrameView(event_ack=lambda painted: cast(Runner, runner.current).was_painted(painted))
 
-    ack = FrameAck(event_ack=lambda painted: cast(Runner, runner.current).was_painted(painted))
-    use_live(screen, ack, "week", week)
+    def attach() -> Callable[[], None]:
+        widget = screen.widget = solara.get_widget(element)
+        screen.draw()
+
+        def detach() -> None:
+            if screen.widget is widget:
+                screen.widget = None
+        return detach
+
+    solara.use_effect(attach, [])
 
 
 @solara.component
 def WeekHeading(runner: Any, screen: Screen) -> None:
-    def heading() -> str:
-        return f"Week {cast(Runner, runner.current).week}"
-
-    element = live_html("h2", style={"margin": "0 12px 0 0", "min-width": "5.5em", "font-variant-numeric": "tabular-nums"})
-    use_live(screen, element, "unsafe_innerHTML", heading)
+    use_view(screen, "html", "week", lambda: f"Week {cast(Runner, runner.current).week}")
+    LiveHtml(name="week", tag="h2", css_style="margin: 0 12px 0 0; min-width: 5.5em; font-variant-numeric: tabular-nums")
 
 
 @solara.component
@@ -643,8 +658,8 @@ def ChartKey(runner: Any, screen: Screen, size: str) -> None:
         return CHART_KEY + "".join(f"<br><b>{code}</b>, {rest}" for code, _, rest in
                                    (line.partition(", ") for line in charts.marker_legend(current.models, labels)))
 
-    element = live_html("div", style={"font-size": size, "color": "#333"}, **{"class": "orgsim-chart-key"})
-    use_live(screen, element, "unsafe_innerHTML", key)
+    use_view(screen, "html", "key", key)
+    LiveHtml(name="key", css_class="orgsim-chart-key", css_style=f"font-size: {size}; color: #333")
 
 
 @solara.component
@@ -667,7 +682,8 @@ def StatusLines(runner: Any, screen: Screen) -> None:
                      f"{html.escape(info.summary(current.models, labels))}</div>")
         return "".join(shown)
 
-    use_live(screen, live_html("div"), "unsafe_innerHTML", lines)
+    use_view(screen, "html", "status", lines)
+    LiveHtml(name="status")
 
 
 @solara.component

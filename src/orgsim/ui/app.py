@@ -15,8 +15,11 @@ never while a frame is drawn.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
+import ctypes
 import functools
+import gc
 import html
 import json
 import math
@@ -114,10 +117,13 @@ class Screen:
         """Show the models as they are now (on the session's event loop, between two weeks)."""
         if self.widget is None:
             return
-        frame: dict[str, Any] = {"week": cast(Runner, self.runner.current).week, "charts": {}, "html": {}}
-        for (kind, name), produce in list(self.views.items()):
-            frame[kind][name] = produce()
-        self.widget.frame = json.dumps(frame, separators=(",", ":"))
+        runner = cast(Runner, self.runner.current)
+        with runner.lock:  # an intervention does not change the models halfway through a frame
+            frame: dict[str, Any] = {"week": runner.week, "charts": {}, "html": {}}
+            for (kind, name), produce in list(self.views.items()):
+                frame[kind][name] = produce()
+            text = json.dumps(frame, separators=(",", ":"))
+        self.widget.frame = text
 
 
 def use_view(screen: Screen, kind: str, name: str, produce: Callable[[], Any]) -> None:
@@ -148,6 +154,31 @@ def in_session_thread(function: Callable[[], None], name: str) -> None:
             function()
 
     threading.Thread(target=run, name=name, daemon=True).start()
+
+
+_release_pending = threading.Lock()
+
+
+def release_memory_soon(delay: float = 5.0) -> None:
+    """Give the memory of closed sessions back to the system a little later.
+
+    Python frees a closed session's objects, but glibc keeps the freed pages for reuse, so the
+    server's resident memory only ever grew (by ~40 MB over 48 closed sessions); ``malloc_trim``
+    returns them. One pending release serves every session closed meanwhile."""
+    if not _release_pending.acquire(blocking=False):
+        return
+
+    def release() -> None:
+        try:
+            gc.collect()
+            with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to return
+                ctypes.CDLL("libc.so.6").malloc_trim(0)
+        finally:
+            _release_pending.release()
+
+    timer = threading.Timer(delay, release)
+    timer.daemon = True
+    timer.start()
 
 
 def build_runner(names: list[str], seed: int, overrides: dict[str, Any],
@@ -383,6 +414,7 @@ def Page() -> None:
         return [scenario_a.value] if mode.value == "single" else [scenario_a.value, scenario_b.value]
 
     runner = solara.use_ref(cast(Runner | None, None))
+    solara.use_memo(lambda: kernel_context.get_current_context().on_close(release_memory_soon), [])
     screen = solara.use_memo(lambda: Screen(runner), [])  # the views a frame redraws
     if runner.current is None:
         try:

@@ -10,7 +10,7 @@ PYTHON ?= $(shell for p in python3.12 python3.13 python3.14 python3; do \
 	if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; \
 	then echo $$p; break; fi; done)
 
-.PHONY: demo test test-fast coverage test-wheel bench bench-scale bench-scaling lint docs figures patterns screen calibration clean chromium mutate
+.PHONY: demo test test-fast coverage test-wheel bench bench-classroom bench-scale bench-scaling lint docs figures patterns screen calibration clean chromium mutate
 
 $(STAMP): pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then \
@@ -73,6 +73,10 @@ bench: $(STAMP)
 # Step time and memory from 10k to 10M customers and 100 to 20k employees -> benchmarks/scaling.png
 bench-scaling: $(STAMP)
 	$(BIN)/python benchmarks/scaling.py
+
+# A classroom on one UI server: 1 to 30 students playing compare mode at once, as websocket clients (8 min)
+bench-classroom: $(STAMP)
+	$(BIN)/python benchmarks/ui_classroom.py --sessions 1 5 10 15 20 30 --seconds 20 --speed 5
 
 # A 20,480-run Sobol experiment killed and resumed, its size, read-back and report (15-30 min)
 bench-scale: $(STAMP)

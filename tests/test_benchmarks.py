@@ -23,3 +23,19 @@ def test_mesa_peer_runs_and_a_seed_determines_it():
     assert first["agent_steps_per_s"] > 0
     assert first["final"]["Active"] + first["final"]["Prospects"] <= 300
     assert -1.0 <= first["final"]["Mean attitude"] <= 1.0
+
+
+@pytest.mark.slow
+@pytest.mark.browser  # starts `orgsim ui`
+def test_the_classroom_benchmark_still_speaks_the_pages_protocol(capsys, monkeypatch):
+    """Its students are websocket clients that send what the page sends: a change of the app's
+    widgets or of Solara's protocol must break this test, not the benchmark's figures."""
+    benchmarks = str(PEER.parent)
+    monkeypatch.syspath_prepend(benchmarks)
+    spec = importlib.util.spec_from_file_location("ui_classroom", PEER.parent / "ui_classroom.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.main(["--sessions", "2", "--seconds", "4", "--speed", "5", "--settle", "0.5", "--after", "0"])
+    row = capsys.readouterr().out.strip().splitlines()[-1].split("|")
+    frames_per_second, weeks_per_frame = float(row[2]), float(row[3])
+    assert frames_per_second > 1.0 and weeks_per_frame == 1.0  # played, every week drawn, frames acknowledged

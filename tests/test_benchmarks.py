@@ -1,6 +1,8 @@
 """The speed baseline of benchmarks/mesa_peer.py keeps working (Mesa's API moves between versions)."""
 
 import importlib.util
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -27,15 +29,14 @@ def test_mesa_peer_runs_and_a_seed_determines_it():
 
 @pytest.mark.slow
 @pytest.mark.browser  # starts `orgsim ui`
-def test_the_classroom_benchmark_still_speaks_the_pages_protocol(capsys, monkeypatch):
+def test_the_classroom_benchmark_still_speaks_the_pages_protocol():
     """Its students are websocket clients that send what the page sends: a change of the app's
     widgets or of Solara's protocol must break this test, not the benchmark's figures."""
-    benchmarks = str(PEER.parent)
-    monkeypatch.syspath_prepend(benchmarks)
-    spec = importlib.util.spec_from_file_location("ui_classroom", PEER.parent / "ui_classroom.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.main(["--sessions", "2", "--seconds", "4", "--speed", "5", "--settle", "0.5", "--after", "0"])
-    row = capsys.readouterr().out.strip().splitlines()[-1].split("|")
+    run = subprocess.run([sys.executable, str(PEER.parent / "ui_classroom.py"), "--sessions", "2", "--seconds", "4",
+                          "--speed", "5", "--settle", "0.5", "--after", "0"],
+                         capture_output=True, text=True, timeout=300, cwd=PEER.parents[1])
+    assert run.returncode == 0, run.stderr
+    row = run.stdout.strip().splitlines()[-1].split("|")
     frames_per_second, weeks_per_frame = float(row[2]), float(row[3])
-    assert frames_per_second > 1.0 and weeks_per_frame == 1.0  # played, every week drawn, frames acknowledged
+    # played with every week drawn; above 2 frames/s only if frames are acknowledged (without, ~0.95)
+    assert frames_per_second > 2.0 and weeks_per_frame == pytest.approx(1.0)

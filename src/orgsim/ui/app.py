@@ -15,6 +15,7 @@ never while a frame is drawn.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import contextvars
 import ctypes
@@ -75,7 +76,7 @@ class Runner:
         self.last_week = max(s.steps for s in scenarios)
         self.lock = threading.Lock()
         self.busy = False  # a Step is being computed: further Step clicks are ignored
-        self.painted_week = -1  # the last week the browser painted (ack.vue)
+        self.painted_week = -1  # the last week the browser painted (frame.vue)
         self.painted = threading.Condition()
         self.ui_interventions: list[list[dict[str, Any]]] = [[] for _ in self.models]
 
@@ -112,6 +113,8 @@ class Screen:
         self.runner = runner  # the session's use_ref: its Runner changes with each new setup
         self.views: dict[tuple[str, str], Callable[[], Any]] = {}
         self.widget: Any = None  # the frame widget, once the page shows it
+        self.sent = 0  # frames sent: each is new to the page, even if nothing changed (it acknowledges each)
+        self.pending = False  # a frame is due once the views being shown now have all joined
 
     def draw(self) -> None:
         """Show the models as they are now (on the session's event loop, between two weeks)."""
@@ -119,18 +122,32 @@ class Screen:
             return
         runner = cast(Runner, self.runner.current)
         with runner.lock:  # an intervention does not change the models halfway through a frame
-            frame: dict[str, Any] = {"week": runner.week, "charts": {}, "html": {}}
+            self.sent += 1
+            frame: dict[str, Any] = {"week": runner.week, "number": self.sent, "charts": {}, "html": {}}
             for (kind, name), produce in list(self.views.items()):
                 frame[kind][name] = produce()
-            text = json.dumps(frame, separators=(",", ":"))
+            text = json.dumps(frame, separators=(",", ":"), allow_nan=False)  # the page's JSON.parse has no NaN
         self.widget.frame = text
+
+    def draw_soon(self) -> None:
+        """Draw once the current render is done: views shown together (a new page, the Charts tab)
+        then share one frame instead of sending one each."""
+        if self.pending:
+            return
+        self.pending = True
+
+        def draw() -> None:
+            self.pending = False
+            self.draw()
+
+        session_loop().call_soon(draw, context=contextvars.copy_context())
 
 
 def use_view(screen: Screen, kind: str, name: str, produce: Callable[[], Any]) -> None:
     """Add ``frame[kind][name] = produce()`` to the screen's frames while the component is shown."""
     def attach() -> Callable[[], None]:
         screen.views[kind, name] = produce
-        screen.draw()
+        screen.draw_soon()
 
         def detach() -> None:  # unless a component shown since took the name (presentation mode)
             if screen.views.get((kind, name)) is produce:
@@ -138,6 +155,15 @@ def use_view(screen: Screen, kind: str, name: str, produce: Callable[[], Any]) -
         return detach
 
     solara.use_effect(attach, [])
+
+
+def session_loop() -> asyncio.AbstractEventLoop:
+    """The event loop that handles this session's messages now: a click's own. (The kernel context
+    keeps the loop of the page's first connection, which is closed after the page reconnects.)"""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return kernel_context.get_current_context().event_loop
 
 
 def in_session_thread(function: Callable[[], None], name: str) -> None:
@@ -169,12 +195,10 @@ def release_memory_soon(delay: float = 5.0) -> None:
         return
 
     def release() -> None:
-        try:
-            gc.collect()
-            with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to return
-                ctypes.CDLL("libc.so.6").malloc_trim(0)
-        finally:
-            _release_pending.release()
+        _release_pending.release()  # a session closed from now on gets a release of its own
+        gc.collect()
+        with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to return
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
 
     timer = threading.Timer(delay, release)
     timer.daemon = True
@@ -196,8 +220,9 @@ def firm_labels(names: list[str]) -> list[str]:
 
 
 def timeseries_csv(runner: Runner) -> str:
-    frames = [m.timeseries().assign(firm=letter, scenario=name, seed=m.seed)
-              for letter, name, m in zip("AB", runner.names, runner.models, strict=False)]
+    with runner.lock:  # during play: both firms at the same week
+        frames = [m.timeseries().assign(firm=letter, scenario=name, seed=m.seed)
+                  for letter, name, m in zip("AB", runner.names, runner.models, strict=False)]
     table = pd.concat(frames)[["firm", "scenario", "seed", "step", *OUTPUT_NAMES]]
     return table.to_csv(index=False)
 
@@ -205,11 +230,12 @@ def timeseries_csv(runner: Runner) -> str:
 def setup_toml(runner: Runner, index: int, overrides: dict[str, Any]) -> str:
     """Firm ``index``'s setup as a scenario file: its preset, the changed values, its seed, and the
     interventions of a loaded file and of the UI so far (long enough to hold the last of them)."""
-    model, own = runner.models[index], runner.ui_interventions[index]
+    with runner.lock:
+        model, own, week = runner.models[index], list(runner.ui_interventions[index]), runner.week
     steps = max([runner.scenarios[index].steps, *(e["week"] + 1 for e in own)])
     setup = info.Setup(runner.names[index], cast(int, model.seed), steps, dict(overrides),
                        [*runner.added[index], *own])
-    return setup.to_toml(f"firm {'AB'[index]} at week {model.steps}")
+    return setup.to_toml(f"firm {'AB'[index]} at week {week}")
 
 
 # ------------------------------------------------------------------ controls
@@ -456,9 +482,8 @@ def Page() -> None:
             return
         seed_error.value = ""
 
-    def on_loop(function: Callable[[], None]) -> Callable[[], None]:
+    def on_loop(function: Callable[[], None], loop: asyncio.AbstractEventLoop) -> Callable[[], None]:
         """``function`` to be called on the session's event loop from another thread; returns a waiter."""
-        loop = kernel_context.get_current_context().event_loop
         context = contextvars.copy_context()
         done = threading.Event()
 
@@ -480,7 +505,7 @@ def Page() -> None:
             return int(run_to.value)
         return None if past_end.value else current.last_week
 
-    def play_loop(generation: int) -> None:
+    def play_loop(generation: int, loop: asyncio.AbstractEventLoop) -> None:
         r = cast(Runner, runner.current)
         due = time.perf_counter()
         start_week = shown = r.week
@@ -488,9 +513,10 @@ def Page() -> None:
             end = stop_at()
             if end is not None and r.week >= end:
                 def finished() -> None:
-                    playing.value = False
-                    run_to.value = None
-                on_loop(finished)()
+                    if playback.current == generation:  # not a newer playback's
+                        playing.value = False
+                        run_to.value = None
+                on_loop(finished, loop)()
                 return
             per_frame = max(1, round(speed.value / FRAME_RATE))
             if run_to.value is not None:
@@ -499,7 +525,7 @@ def Page() -> None:
             r.step(weeks)
             # at most one frame on its way to the viewer: frames never queue up (Pause would land late)
             r.wait_painted(shown, PAINT_TIMEOUT)
-            on_loop(screen.draw)()  # drawn before the next week is computed
+            on_loop(screen.draw, loop)()  # drawn before the next week is computed
             shown = r.week
             due += weeks / speed.value if run_to.value is None else 1 / FRAME_RATE
             wait = due - time.perf_counter()
@@ -511,7 +537,7 @@ def Page() -> None:
     def start_playing() -> None:
         playing.value = True
         playback.current += 1
-        in_session_thread(functools.partial(play_loop, playback.current), "orgsim-play")
+        in_session_thread(functools.partial(play_loop, playback.current, session_loop()), "orgsim-play")
 
     def toggle_play() -> None:
         end = stop_at()
@@ -529,6 +555,7 @@ def Page() -> None:
         if playing.value or r.busy:
             return  # one step at a time: clicks while one is computed and drawn are ignored
         r.busy = True
+        loop = session_loop()
 
         def step() -> None:
             try:
@@ -537,7 +564,7 @@ def Page() -> None:
                 def finish() -> None:
                     r.busy = False
                     screen.draw()
-                on_loop(finish)()
+                on_loop(finish, loop)()
 
         in_session_thread(step, "orgsim-step")
 
@@ -644,7 +671,7 @@ def Painted(runner: Any, screen: Screen) -> None:
 
     def attach() -> Callable[[], None]:
         widget = screen.widget = solara.get_widget(element)
-        screen.draw()
+        screen.draw_soon()
 
         def detach() -> None:
             if screen.widget is widget:
@@ -761,9 +788,8 @@ def Sidebar(mode, scenario_a, scenario_b, seed_text, seed_error, set_seed, speed
 
 @solara.component
 def ParameterGroups(overrides: dict[str, Any], base: Any, set_override: Callable[[str, Any], None]) -> None:
-    """One group of parameter controls open at a time; the others are not rendered at all. Rendering
-    all sixty controls made every frame walk them (reacton visits the whole tree): 120 ms of server
-    time per frame instead of 15."""
+    """One group of parameter controls open at a time; the others are not rendered at all: rendering
+    all sixty made every render of the page walk them (reacton visits the whole tree)."""
     open_group = solara.use_reactive(cast(str | None, None))
     solara.Style(".parameter-group .v-btn__content { white-space: normal; flex: 1 1 auto; text-align: left; "
                  "justify-content: flex-start; line-height: 1.3; padding: 6px 0; }")

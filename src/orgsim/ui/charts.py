@@ -1,10 +1,10 @@
 """Browser-drawn charts: ECharts options built from running models.
 
 Every function returns a plain ``dict`` (an ECharts ``option``); the browser
-draws it (``solara.FigureEcharts``, served locally, no CDN), so a frame costs
-the server only these dicts and their JSON: a few milliseconds, measured by
-``benchmarks/ui_frame.py``. Each chart keeps its widget across frames; a frame
-replaces its data.
+draws it (ECharts, served locally, no CDN: ``orgsim.ui.app.ChartWidget``), so a
+frame costs the server only these dicts and their JSON: a few milliseconds,
+measured by ``benchmarks/ui_frame.py``. Each chart keeps its widget across
+frames; a frame's option is merged into the chart.
 
 The week axis is fixed at 0 … the scenario's last week (or the current week once
 a run continues past it), so lines grow from left to right and nothing jumps.
@@ -90,8 +90,8 @@ def kpi_option(models: Sequence[OrgModel], labels: Sequence[str], last_week: int
         "tooltip": {"trigger": "axis", "textStyle": {"fontSize": axis_size}},
         "toolbox": {"feature": {"saveAsImage": {"title": "PNG", "name": "orgsim_kpis", "pixelRatio": 2}},
                     "right": 8, "top": 0},
-        # one table per firm, a column per output: flat lists send (and are walked by reacton) at a
-        # third of the cost of a [week, value] pair per point and series
+        # one table per firm, a column per output: flat lists are a third of the JSON of a
+        # [week, value] pair per point and series
         "dataset": [{"source": {column: [round(float(r[column]), 4) for r in model.records]
                                 for column in ("step", *dict.fromkeys(c for p in panels for c in p.columns))}}
                     for model in models],

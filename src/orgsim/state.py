@@ -95,11 +95,19 @@ class Market:
 
     @property
     def expectation(self) -> np.ndarray:
-        return self.expectation_base + self.promise
+        return self.expectation_of(slice(None))
+
+    def expectation_of(self, customers: np.ndarray | slice) -> np.ndarray:
+        """The expectation of ``customers`` only: its base plus what the ads promised."""
+        return self.expectation_base[customers] + self.promise[customers]
 
     @property
     def shielded(self) -> np.ndarray:
-        return self.ad_fatigue > self.shield_threshold
+        return self.shielded_of(slice(None))
+
+    def shielded_of(self, customers: np.ndarray | slice) -> np.ndarray:
+        """Whether ``customers`` have shut out advertising (fatigue above their threshold)."""
+        return self.ad_fatigue[customers] > self.shield_threshold[customers]
 
 
 @dataclass

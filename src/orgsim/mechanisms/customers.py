@@ -86,9 +86,7 @@ def order_value(world: World, p: ParameterValues, customers: np.ndarray, quality
 
 def experience(world: World, p: ParameterValues, customers: np.ndarray, quality: np.ndarray, failed: np.ndarray) -> np.ndarray:
     m = world.market
-    # The expectation of the ordering customers only (Market.expectation would add up every customer's).
-    expectation = m.expectation_base[customers] + m.promise[customers]
-    return (order_value(world, p, customers, quality) - expectation
+    return (order_value(world, p, customers, quality) - m.expectation_of(customers)
             - p.failure_penalty * failed - p.ad_annoyance * m.ad_fatigue[customers])
 
 
@@ -215,9 +213,8 @@ def step(world: World, p: ParameterValues, rng: np.random.Generator) -> Effects:
 
     stays = np.ones(active.size, dtype=bool)
     if p.enable_churn:
-        shielded = m.ad_fatigue[active] > m.shield_threshold[active]
         churn_draws = rng.random(m.size)
-        stays = churn_draws[active] >= churn_hazard(perceived, shielded, p)
+        stays = churn_draws[active] >= churn_hazard(perceived, m.shielded_of(active), p)
         status[active[~stays]] = LOST
 
     # This week's customers: those who stayed, with the perception computed above, and the new ones.
@@ -271,7 +268,7 @@ def settle(world: World, p: ParameterValues, p_order_failed: float, rng: np.rand
         touched = active[rng.random(active.size) < touch_rate]
         satisfaction[touched] += p.satisfaction_memory * p.touchpoint_bonus
         if p.enable_churn:
-            hazard = churn_hazard(perception(satisfaction[active], p), m.shielded[active], p)
+            hazard = churn_hazard(perception(satisfaction[active], p), m.shielded_of(active), p)
             leavers = active[rng.random(active.size) < hazard]
             prospects = np.flatnonzero(status != ACTIVE)
             joiners = rng.choice(prospects, size=min(leavers.size, prospects.size), replace=False)

@@ -59,7 +59,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import numpy as np
-from ui_frame import RECORD_WEEKS, ui_server
+from ui_frame import CHROMIUM_ARGS, RECORD_WEEKS, ui_server
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
@@ -70,7 +70,6 @@ CONTINUE_LABEL = "continue past the scenario's last week"
 CLICK = {"type": "click", "button": 0, "buttons": 0, "detail": 1, "isTrusted": True, "pointerType": "mouse",
          "altKey": False, "ctrlKey": False, "metaKey": False, "shiftKey": False}
 TIMEOUT = 180.0  # seconds for a page to open when a whole class opens it at once
-BROWSER_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu"]  # Debian's Chromium, no download
 
 
 # ------------------------------------------------------------------ the server, from /proc
@@ -333,7 +332,7 @@ def browser_check(base: str, pid: int, args: argparse.Namespace) -> dict[str, An
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
         page.goto(base + args.query)
         page.get_by_text("Week 0", exact=True).wait_for(timeout=120_000)

@@ -249,6 +249,13 @@ def LiveHtml(name: str, tag: str = "div", css_class: str = "", css_style: str = 
     """A text that changes with the models: ``frame["html"][name]`` of each frame."""
 
 
+def live_text(screen: Screen, name: str, produce: Callable[[], str], tag: str = "div", css_class: str = "",
+              css_style: str = "") -> Any:
+    """A ``tag`` showing ``produce()`` (HTML), redrawn on each frame; called from a component's render."""
+    use_view(screen, "html", name, produce)
+    return LiveHtml(name=name, tag=tag, css_class=css_class, css_style=css_style)
+
+
 @solara.component_vue("keyboard.vue")
 def Keyboard(event_key: Callable[[str], None]) -> None:
     """Space plays or pauses, the right arrow steps: a listener on the page (keyboard.vue)."""
@@ -406,9 +413,8 @@ def ApplyButton(runner: Any, screen: Screen, apply: Callable[[], None], disabled
     def label() -> str:
         return f"Apply at week {cast(Runner, runner.current).week}"
 
-    use_view(screen, "html", "apply", label)
-    solara.Button(children=[LiveHtml(name="apply", tag="span")], on_click=apply, color="primary", outlined=True,
-                  disabled=disabled, style={"text-transform": "none"})
+    solara.Button(children=[live_text(screen, "apply", label, tag="span")], on_click=apply, color="primary",
+                  outlined=True, disabled=disabled, style={"text-transform": "none"})
 
 
 # ---------------------------------------------------------------------- page
@@ -682,16 +688,11 @@ def Painted(runner: Any, screen: Screen) -> None:
 
 
 @solara.component
-def WeekHeading(runner: Any, screen: Screen) -> None:
-    use_view(screen, "html", "week", lambda: f"Week {cast(Runner, runner.current).week}")
-    LiveHtml(name="week", tag="h2", css_style="margin: 0 12px 0 0; min-width: 5.5em; font-variant-numeric: tabular-nums")
-
-
-@solara.component
 def ControlBar(runner: Any, screen: Screen, last_week: int, playing: bool, toggle_play, step_once, reset,
                run_to_text, start_run_to, present: solara.Reactive[bool], pending: bool) -> None:
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap", "min-height": "56px"}, gap="8px"):
-        WeekHeading(runner, screen)
+        live_text(screen, "week", lambda: f"Week {cast(Runner, runner.current).week}", tag="h2",
+                  css_style="margin: 0 12px 0 0; min-width: 5.5em; font-variant-numeric: tabular-nums")
         with solara.Tooltip(KEYS):
             solara.Button("Pause" if playing else "Play", on_click=toggle_play, color="primary",
                           style={"min-width": "90px"})
@@ -717,8 +718,7 @@ def ChartKey(runner: Any, screen: Screen, size: str) -> None:
         return CHART_KEY + "".join(f"<br><b>{code}</b>, {rest}" for code, _, rest in
                                    (line.partition(", ") for line in charts.marker_legend(current.models, labels)))
 
-    use_view(screen, "html", "key", key)
-    LiveHtml(name="key", css_class="orgsim-chart-key", css_style=f"font-size: {size}; color: #333")
+    live_text(screen, "key", key, css_class="orgsim-chart-key", css_style=f"font-size: {size}; color: #333")
 
 
 @solara.component
@@ -741,8 +741,7 @@ def StatusLines(runner: Any, screen: Screen) -> None:
                      f"{html.escape(info.summary(current.models, labels))}</div>")
         return "".join(shown)
 
-    use_view(screen, "html", "status", lines)
-    LiveHtml(name="status")
+    live_text(screen, "status", lines)
 
 
 @solara.component

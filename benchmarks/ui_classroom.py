@@ -73,35 +73,49 @@ TIMEOUT = 180.0  # seconds for a page to open when a whole class opens it at onc
 
 
 # ------------------------------------------------------------------ the server, from /proc
-def tree_cpu_seconds(pid: int) -> float:
-    """User + system time of ``pid`` and its descendants (and of its children that have exited)."""
-    parents: dict[int, int] = {}
-    times: dict[int, float] = {}
+def _proc_stats() -> dict[int, list[str]]:
+    """The fields of /proc/<pid>/stat after the command name, for every process."""
+    stats = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        child = int(stat.parent.name)
-        parents[child] = int(fields[1])
-        times[child] = sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
+        with contextlib.suppress(OSError, IndexError):
+            stats[int(stat.parent.name)] = stat.read_text().rsplit(")", 1)[1].split()
+    return stats
+
+
+def process_tree(pid: int, stats: dict[int, list[str]] | None = None) -> set[int]:
+    """``pid`` and its descendants."""
+    parents = {child: int(fields[1]) for child, fields in (stats or _proc_stats()).items()}
     tree, added = {pid}, True
     while added:
         more = {c for c, p in parents.items() if p in tree and c not in tree}
         tree |= more
         added = bool(more)
-    return sum(times.get(p, 0) for p in tree) / os.sysconf("SC_CLK_TCK")
+    return tree
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system time of ``pid`` and its descendants (and of its children that have exited)."""
+    stats = _proc_stats()
+    ticks = sum(sum(int(f) for f in stats[p][11:15]) for p in process_tree(pid, stats) if p in stats)
+    return ticks / os.sysconf("SC_CLK_TCK")  # utime stime cutime cstime
 
 
 def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+    """Resident memory of ``pid`` and its descendants (the workers of `orgsim ui --workers N`)."""
+    total = 0.0
+    for member in process_tree(pid):
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{member}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) / 1024
+    return total or float("nan")
 
 
-def kernels(base: str) -> int | float:
-    """Sessions (kernels) the server holds, from Solara's /resourcez."""
+def kernels(base: str, workers: int = 1) -> int | float:
+    """Sessions (kernels) the server holds, from Solara's /resourcez (unknown with several workers:
+    each request reaches one of them)."""
+    if workers > 1:
+        return float("nan")
     try:
         with urllib.request.urlopen(base.rstrip("/") + "/resourcez", timeout=30) as response:
             return json.loads(response.read())["kernels"]["total"]
@@ -306,7 +320,7 @@ async def classroom(base: str, pid: int, sessions: int, args: argparse.Namespace
         await asyncio.sleep(args.seconds - (time.perf_counter() - start))
         end = time.perf_counter()
         cpu, client = tree_cpu_seconds(pid) - cpu, time.process_time() - client
-        rss_open, load, kernels_open = rss_mb(pid), load_average(), await asyncio.to_thread(kernels, base)
+        rss_open, load, kernels_open = rss_mb(pid), load_average(), await asyncio.to_thread(kernels, base, args.workers)
         await asyncio.gather(*(s.click("Pause", then="Play") for s in students), return_exceptions=True)
     finally:
         await asyncio.gather(*(s.close() for s in students), return_exceptions=True)
@@ -318,7 +332,7 @@ async def classroom(base: str, pid: int, sessions: int, args: argparse.Namespace
     after = kernels_after = float("nan")
     if args.after > 0:
         await asyncio.sleep(args.after)
-        after, kernels_after = rss_mb(pid), await asyncio.to_thread(kernels, base)
+        after, kernels_after = rss_mb(pid), await asyncio.to_thread(kernels, base, args.workers)
     return {**stats, "sessions": sessions, "open_seconds": open_seconds, "past_end": past_end,
             "opened_in": [s.opened_in for s in students], "cpu_ms_per_frame": cpu / total * 1000 if total else
             float("nan"), "client_cpu": client, "rss_before": rss_before, "rss_open": rss_open, "rss_after": after,
@@ -396,6 +410,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--settle", type=float, default=1.5, help="seconds between opening and Play")
     parser.add_argument("--after", type=float, default=35.0,
                         help="seconds after the students left when memory is read again (0: not read)")
+    parser.add_argument("--workers", type=int, default=1, help="the server's worker processes (orgsim ui --workers)")
     parser.add_argument("--cull", default="20s", help="the server's SOLARA_KERNEL_CULL_TIMEOUT")
     parser.add_argument("--close-beacon", action="store_true", help="send the tab-close beacon when leaving")
     parser.add_argument("--browser", action="store_true", help="first play once in Chromium, to compare")
@@ -403,17 +418,18 @@ def main(argv: list[str] | None = None) -> None:
                         help="classes one after another on the same server (memory over closed sessions)")
     args = parser.parse_args(argv)
 
-    print(f"compare mode ({args.query}), {args.speed} weeks/s, {args.seconds:.0f} s of play, load average "
+    print(f"compare mode ({args.query}), {args.speed} weeks/s, {args.seconds:.0f} s of play, "
+          f"{args.workers} server worker(s), load average "
           f"{load_average()} at the start", flush=True)
     if args.browser:
-        with ui_server({"SOLARA_KERNEL_CULL_TIMEOUT": args.cull}) as (base, pid):
+        with ui_server({"SOLARA_KERNEL_CULL_TIMEOUT": args.cull}, args.workers) as (base, pid):
             seen = browser_check(base, pid, args)
         print(f"Chromium, one page: {seen['fps'][0]:.2f} frames/s, {seen['weeks_per_frame'][0]:.2f} weeks per frame, "
               f"interval ms p50 {seen['p50']:.0f} p95 {seen['p95']:.0f} max {seen['max']:.0f}, "
               f"server CPU {seen['cpu_ms_per_frame']:.1f} ms per frame", flush=True)
     results = []
     for sessions in args.sessions:
-        with ui_server({"SOLARA_KERNEL_CULL_TIMEOUT": args.cull}) as (base, pid):
+        with ui_server({"SOLARA_KERNEL_CULL_TIMEOUT": args.cull}, args.workers) as (base, pid):
             for number in range(1, args.rounds + 1):
                 result = asyncio.run(classroom(base, pid, sessions, args))
                 result["after"], result["round"] = args.after, number

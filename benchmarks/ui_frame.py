@@ -110,12 +110,12 @@ def measure(browser, base: str, server: int, label: str, query: str, viewport: t
 
 
 @contextmanager
-def ui_server(env: dict[str, str] | None = None) -> Iterator[tuple[str, int]]:
+def ui_server(env: dict[str, str] | None = None, workers: int = 1) -> Iterator[tuple[str, int]]:
     """An `orgsim ui` server on a free port, ready to serve: (its base URL, its process id)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "orgsim.cli", "ui", "--port", str(port)],
+    server = subprocess.Popen([sys.executable, "-m", "orgsim.cli", "ui", "--port", str(port), "--workers", str(workers)],
                               env={**os.environ, **(env or {})},
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     base = f"http://127.0.0.1:{port}/"

@@ -10,7 +10,7 @@
     orgsim report DIR [--event OUTPUT<VALUE ...]
     orgsim discover DIR --kpi OUTPUT (--above X | --below X) [--week N] [--cases points|runs]
                     [--threshold D] [--min-mass M] [--box N] [--keep-insignificant]
-    orgsim ui [--host H] [--port P] [--present] [--mesa]
+    orgsim ui [--host H] [--port P] [--workers N] [--present] [--mesa]
 
 A user's mistake prints one line naming the file, the key and what is
 allowed, and exits with status 2; nothing is written. A problem of the
@@ -217,7 +217,8 @@ def _cmd_discover(args: argparse.Namespace) -> int:
 def _cmd_ui(args: argparse.Namespace) -> int:
     from orgsim.ui.serve import APP, MESA_APP, serve
 
-    return serve(host=args.host, port=args.port, app=MESA_APP if args.mesa else APP, present=args.present)
+    return serve(host=args.host, port=args.port, app=MESA_APP if args.mesa else APP, present=args.present,
+                 workers=args.workers)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -301,6 +302,8 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument("--port", type=int, default=8765)
     ui.add_argument("--present", action="store_true",
                     help="start every session in presentation mode (large KPI charts, no sidebar)")
+    ui.add_argument("--workers", type=int, default=1,
+                    help="server processes (default 1); for a class of ten or more, one per core (README: classroom)")
     ui.add_argument("--mesa", action="store_true",
                     help="serve OrgModel in Mesa's own SolaraViz instead (docs/mesa.md)")
     ui.set_defaults(handler=_cmd_ui)

@@ -40,8 +40,9 @@ def _listening(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
-def _start(port: int, env: dict[str, str] | None = None) -> subprocess.Popen:
-    process = subprocess.Popen([sys.executable, "-m", "orgsim.cli", "ui", "--port", str(port)], cwd=ROOT,
+def _start(port: int, env: dict[str, str] | None = None, workers: int = 1) -> subprocess.Popen:
+    process = subprocess.Popen([sys.executable, "-m", "orgsim.cli", "ui", "--port", str(port), "--workers", str(workers)],
+                               cwd=ROOT,
                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                start_new_session=True)
     deadline = time.time() + patience(60) / 1000
@@ -57,12 +58,13 @@ def _start(port: int, env: dict[str, str] | None = None) -> subprocess.Popen:
             time.sleep(0.3)
 
 
+@pytest.mark.parametrize("workers", [1, 2])
 @pytest.mark.parametrize(("sent", "status"), [(signal.SIGTERM, 0), (signal.SIGINT, 130)])
-def test_a_signal_stops_orgsim_ui_and_frees_its_port(sent, status):
+def test_a_signal_stops_orgsim_ui_and_frees_its_port(sent, status, workers):
     port = _free_port()
-    process = _start(port)
+    process = _start(port, workers=workers)
     try:
-        assert _session_members(process.pid)
+        assert len(_session_members(process.pid)) == (1 if workers == 1 else 1 + workers)
         os.kill(process.pid, sent)  # the process only, not its group: stopping what it started is its job
         _, stderr = process.communicate(timeout=10)
         assert process.returncode == status, stderr[-2000:]
@@ -97,3 +99,39 @@ def test_coverage_of_the_ui_server_is_written_when_it_stops(tmp_path):
                 if Path(name).is_relative_to(ROOT / "src")}
     for module in ("orgsim/ui/serve.py", "orgsim/ui/app.py", "orgsim/ui/charts.py"):
         assert module in measured and data.lines(measured[module]), f"{module} not measured: {sorted(measured)}"
+
+
+def test_workers_share_the_port_and_one_that_dies_is_replaced():
+    """With --workers 2 both serve pages; a worker killed (a crash) is replaced by a new one."""
+    port = _free_port()
+    process = _start(port, workers=2)
+    try:
+        workers = set(_session_members(process.pid)) - {process.pid}
+        assert len(workers) == 2
+        victim = min(workers)
+        os.kill(victim, signal.SIGKILL)
+        deadline = time.time() + patience(60) / 1000
+        while True:
+            now = set(_session_members(process.pid)) - {process.pid}
+            if len(now) == 2 and victim not in now:
+                break
+            assert time.time() < deadline, f"no worker replaced {victim}: {now}"
+            time.sleep(0.3)
+        for _ in range(6):  # new connections reach whichever worker accepts them: all answer
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30) as response:
+                assert response.status == 200
+        os.kill(process.pid, signal.SIGTERM)
+        _, stderr = process.communicate(timeout=20)
+        assert process.returncode == 0, stderr[-2000:]
+        assert f"worker {victim} ended" in stderr
+        assert not _listening(port) and _session_members(process.pid) == []
+    finally:
+        if process.poll() is None or _session_members(process.pid):
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+@pytest.mark.parametrize(("argument", "says"), [("0", "--workers 0 is not allowed"), ("x", "invalid int value")])
+def test_a_bad_worker_count_is_refused_in_one_line(argument, says):
+    result = subprocess.run([sys.executable, "-m", "orgsim.cli", "ui", "--workers", argument], cwd=ROOT,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and says in result.stderr and "Traceback" not in result.stderr

@@ -1,20 +1,30 @@
 """``orgsim ui``: serve the Solara app on a loopback address, all assets local.
 
-The server (``solara run``, i.e. uvicorn) runs inside this process: there is no
-child to leave behind. On SIGTERM or SIGINT (Ctrl-C) uvicorn shuts down
-gracefully and closes the port, then raises the signal again; the handler
-installed here then runs the exit handlers (so a coverage measurement started
-by ``COVERAGE_PROCESS_START``, as in ``make coverage``, saves its data) and
-ends the process at once, status 0 for SIGTERM and 130 for SIGINT, without
+One worker (the default): the server (``solara run``, i.e. uvicorn) runs inside this process, so
+there is no child to leave behind. On SIGTERM or SIGINT (Ctrl-C) uvicorn shuts down gracefully and
+closes the port, then raises the signal again; the handler installed here then runs the exit
+handlers (so a coverage measurement started by ``COVERAGE_PROCESS_START``, as in ``make coverage``,
+saves its data) and ends the process at once, status 0 for SIGTERM and 130 for SIGINT, without
 waiting for the threads of browser sessions that went away with the server.
+
+``--workers N`` (a classroom): one Python process draws about 40 frames a second whatever the
+cores (the GIL), so N worker processes share one listening socket that this process opens; the
+operating system hands each new connection to one of them, and a browser session lives in the
+worker that accepted its websocket. This process only supervises: a stop signal is passed on to the
+workers, it waits for them and ends with the status above. A worker that ends on its own is
+replaced; its sessions' pages reconnect to another worker and start afresh from their URL.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
+import importlib.util
 import os
 import signal
+import socket
 import sys
+import time
 
 from orgsim.errors import UserError
 
@@ -24,20 +34,27 @@ APP, MESA_APP = "orgsim.ui.app", "orgsim.ui.mesa_viz"
 PRESENT_ENV = "ORGSIM_UI_PRESENT"
 #: The exit status for each stop signal.
 STOP_STATUS = {signal.SIGTERM: 0, signal.SIGINT: 130}
+#: More workers than this ending on their own within a minute: something is wrong, the server stops.
+WORKER_RESTARTS_PER_MINUTE = 5
+#: How long the workers get to shut down gracefully after a stop signal before they are killed.
+WORKER_STOP_SECONDS = 10.0
 
 
 def _stop(signum: int, frame: object) -> None:
     """Exit now: before the server started, or after uvicorn's graceful shutdown raised the signal again."""
-    print(f"orgsim UI stopped ({signal.Signals(signum).name})", file=sys.stderr)
+    if os.environ.get("ORGSIM_UI_WORKER") is None:
+        print(f"orgsim UI stopped ({signal.Signals(signum).name})", file=sys.stderr)
     sys.stdout.flush()
     sys.stderr.flush()
     atexit._run_exitfuncs()  # what a normal exit runs; os._exit then skips joining session threads
     os._exit(STOP_STATUS[signal.Signals(signum)])
 
 
-def serve(host: str = "127.0.0.1", port: int = 8765, app: str = APP, present: bool = False) -> int:
+def serve(host: str = "127.0.0.1", port: int = 8765, app: str = APP, present: bool = False, workers: int = 1) -> int:
     if not 1 <= port <= 65535:
         raise UserError(f"--port {port} is not allowed; allowed: an integer in [1, 65535]")
+    if workers < 1:
+        raise UserError(f"--workers {workers} is not allowed; allowed: an integer >= 1 (one per core serves most)")
     # no calls home: the UI must work in a classroom without internet (read when solara starts)
     os.environ["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
     os.environ["SOLARA_TELEMETRY_SENTRY_ENABLE"] = "False"
@@ -47,16 +64,111 @@ def serve(host: str = "127.0.0.1", port: int = 8765, app: str = APP, present: bo
     os.environ.setdefault("SOLARA_KERNEL_CULL_TIMEOUT", "2m")
     if present:
         os.environ[PRESENT_ENV] = "1"
-    try:
-        import solara  # noqa: F401
-    except ImportError:
-        raise UserError("solara is not installed in this environment; run `make demo` or `pip install -e .`") from None
+    if importlib.util.find_spec("solara") is None:  # not imported here: the workers are forked without it
+        raise UserError("solara is not installed in this environment; run `make demo` or `pip install -e .`")
+    if workers == 1:
+        print(f"orgsim UI on http://{host}:{port}  (Ctrl-C stops it)", flush=True)
+        return _run(host, port, app)
+    return _supervise(_listen(host, port), workers, host, port, app)
+
+
+def _run(host: str, port: int, app: str, listener: socket.socket | None = None) -> int:
+    """Serve in this process (a worker's: on ``listener``, the socket the supervisor opened)."""
     # uvicorn takes these signals over while it serves and gives them back to _stop afterwards
     for signum in STOP_STATUS:
         signal.signal(signum, _stop)
+    import uvicorn
     from solara.__main__ import cli
 
-    print(f"orgsim UI on http://{host}:{port}  (Ctrl-C stops it)", flush=True)
+    if listener is not None:
+        # `solara run` starts uvicorn.Server.run() itself and has no option for an open socket
+        run = uvicorn.Server.run
+        uvicorn.Server.run = lambda server, sockets=None: run(server, sockets=[listener])  # type: ignore[method-assign,assignment]
     cli.main(["run", app, "--host", host, "--port", str(port), "--production", "--no-open",
               "--no-check-version"], prog_name="solara", standalone_mode=False)
     return 1  # the server ended without a stop signal: it failed to start (its message is printed)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The listening socket the workers share (what uvicorn would open: reusable address, IPv4 or IPv6)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host, port))
+    except OSError as error:
+        listener.close()
+        raise UserError(f"cannot listen on {host}:{port}: {error.strerror}; choose another --port or --host") from None
+    listener.listen(2048)
+    listener.set_inheritable(True)
+    return listener
+
+
+def _supervise(listener: socket.socket, workers: int, host: str, port: int, app: str) -> int:
+    """Fork ``workers`` servers on ``listener``; pass a stop signal on to them, replace one that ends."""
+    started: dict[int, float] = {}  # worker pid -> when it started
+    ended: list[float] = []  # when workers ended on their own
+    stopping: list[int] = []  # the stop signal, once one came
+
+    def start_worker() -> None:
+        pid = os.fork()
+        if pid == 0:  # the worker
+            for signum in STOP_STATUS:  # not the supervisor's handler, inherited with the fork
+                signal.signal(signum, _stop)
+            os.environ["ORGSIM_UI_WORKER"] = "1"
+            status = 1
+            try:
+                status = _run(host, port, app, listener)
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(status)
+        started[pid] = time.monotonic()
+
+    def stop(signum: int, frame: object) -> None:
+        if not stopping:
+            stopping.append(signum)
+        for pid in started:
+            _signal(pid, signal.SIGTERM)
+
+    for signum in STOP_STATUS:
+        signal.signal(signum, stop)
+    for _ in range(workers):
+        start_worker()
+    print(f"orgsim UI on http://{host}:{port}  ({workers} worker processes; Ctrl-C stops it)", flush=True)
+    failed = False
+    deadline = None
+    while started:
+        if stopping and deadline is None:
+            deadline = time.monotonic() + WORKER_STOP_SECONDS
+        if deadline is not None and time.monotonic() > deadline:
+            for pid in started:
+                _signal(pid, signal.SIGKILL)
+        pid, status = os.waitpid(-1, os.WNOHANG)
+        if pid == 0:
+            time.sleep(0.1)
+            continue
+        if started.pop(pid, None) is None or stopping or failed:
+            continue
+        code = os.waitstatus_to_exitcode(status)
+        ended.append(time.monotonic())
+        if code >= 0 or len([t for t in ended if t > ended[-1] - 60]) > WORKER_RESTARTS_PER_MINUTE:
+            # an exit status of its own: the server could not start (its message is printed)
+            why = "could not serve" if code >= 0 else "keep ending"
+            print(f"orgsim UI: the workers {why} (worker {pid}, status {code}); stopping", file=sys.stderr)
+            failed = True
+            stop(signal.SIGTERM, None)
+            continue
+        print(f"orgsim UI: worker {pid} ended ({signal.Signals(-code).name}); starting another", file=sys.stderr,
+              flush=True)
+        start_worker()
+    listener.close()
+    if failed or not stopping:
+        return 1
+    print(f"orgsim UI stopped ({signal.Signals(stopping[0]).name})", file=sys.stderr)
+    return STOP_STATUS[signal.Signals(stopping[0])]
+
+
+def _signal(pid: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):  # ended meanwhile
+        os.kill(pid, signum)

@@ -120,6 +120,17 @@ def test_kpi_charts_have_a_fixed_week_axis_coded_interventions_and_storms_per_fi
         json.dumps(build)
 
 
+def test_the_kpi_columns_kept_between_frames_are_the_records_of_every_week():
+    runner = small_runner(weeks=4)
+    charts.kpi_option(runner.models, ["A", "B"], last_week=104)  # a frame keeps its columns
+    runner.step(3)
+    chart = charts.kpi_option(runner.models, ["A", "B"], last_week=104)
+    for model, dataset in zip(runner.models, chart["baseOption"]["dataset"], strict=True):
+        assert dataset["source"]["step"] == list(range(model.steps + 1))
+        for column, values in dataset["source"].items():
+            assert values == [round(float(record[column]), 4) for record in model.records]
+
+
 def test_storm_periods_are_runs_of_consecutive_storm_weeks():
     class Fake:
         records = [{"shitstorm": s} for s in (0, 1, 1, 0, 0, 1, 0, 1)]

@@ -12,6 +12,7 @@ a run continues past it), so lines grow from left to right and nothing jumps.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -66,7 +67,7 @@ def short_label(action: str) -> str:
 
 def storm_periods(model: OrgModel) -> list[tuple[int, int]]:
     """(first week, last week) of each run of consecutive shitstorm weeks."""
-    storm = np.array([r["shitstorm"] > 0 for r in model.records], dtype=bool)
+    storm = np.array(weekly_columns(model, ("shitstorm",))["shitstorm"]) > 0
     if not storm.any():
         return []
     edges = np.diff(np.concatenate([[0], storm.astype(np.int8), [0]]))
@@ -92,8 +93,7 @@ def kpi_option(models: Sequence[OrgModel], labels: Sequence[str], last_week: int
                     "right": 8, "top": 0},
         # one table per firm, a column per output: flat lists are a third of the JSON of a
         # [week, value] pair per point and series
-        "dataset": [{"source": {column: [round(float(r[column]), 4) for r in model.records]
-                                for column in ("step", *dict.fromkeys(c for p in panels for c in p.columns))}}
+        "dataset": [{"source": weekly_columns(model, ("step", *dict.fromkeys(c for p in panels for c in p.columns)))}
                     for model in models],
     }
     layout = _panel_layout(len(panels), columns, big)
@@ -126,6 +126,20 @@ def kpi_option(models: Sequence[OrgModel], labels: Sequence[str], last_week: int
         return option
     # a narrow chart (a laptop at 1024 px with the sidebar open) lays the panels out two a row
     return {"baseOption": option, "media": [{"query": {"maxWidth": 760}, "option": _panel_layout(len(panels), 2, big)}]}
+
+
+_COLUMNS: weakref.WeakKeyDictionary[OrgModel, dict[str, list[float]]] = weakref.WeakKeyDictionary()
+
+
+def weekly_columns(model: OrgModel, columns: Sequence[str]) -> dict[str, list[float]]:
+    """The model's weekly records as a list per column, rounded for the page. Kept between frames
+    (a record never changes once written), so a frame rounds only the weeks that are new."""
+    kept = _COLUMNS.setdefault(model, {})
+    records = model.records
+    for column in columns:
+        values = kept.setdefault(column, [])
+        values.extend(round(float(record[column]), 4) for record in records[len(values):])
+    return {column: kept[column] for column in columns}
 
 
 def _panel_layout(n_panels: int, columns: int, big: bool) -> dict[str, list[dict[str, Any]]]:

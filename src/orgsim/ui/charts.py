@@ -272,7 +272,8 @@ def trust_option(models: Sequence[OrgModel], labels: Sequence[str]) -> dict[str,
                                 "axisLabel": {"rotate": 35, "fontSize": 12, "interval": 0}})
         option["yAxis"].append({"type": "category", "data": names, "gridIndex": index, "inverse": True,
                                 "axisLabel": {"fontSize": 12, "interval": 0}})
-        data = [[j, i, round(float(trust[i, j]), 2)] for i in range(len(names)) for j in range(len(names))]
+        rows = np.round(trust, 2).tolist()  # one conversion, not a numpy scalar per cell
+        data = [[j, i, value] for i, row in enumerate(rows) for j, value in enumerate(row)]
         option["series"].append({"type": "heatmap", "name": label, "xAxisIndex": index, "yAxisIndex": index,
                                  "data": data, "label": {"show": True, "fontSize": 12}})
     return option

@@ -300,7 +300,7 @@ def frame_stats(frames: list[list[tuple[float, int]]], start: float, end: float,
 
 
 # ------------------------------------------------------------------ a class
-async def classroom(base: str, pid: int, sessions: int, args: argparse.Namespace) -> dict[str, Any]:
+async def classroom(base: str, pid: int, sessions: int, workers: int, args: argparse.Namespace) -> dict[str, Any]:
     """``sessions`` students open, set the speed, play ``args.seconds`` at once, pause and leave."""
     students = [Student(base, args.query, args.paint_ms) for _ in range(sessions)]
     rss_before, load_before = rss_mb(pid), load_average()
@@ -320,7 +320,7 @@ async def classroom(base: str, pid: int, sessions: int, args: argparse.Namespace
         await asyncio.sleep(args.seconds - (time.perf_counter() - start))
         end = time.perf_counter()
         cpu, client = tree_cpu_seconds(pid) - cpu, time.process_time() - client
-        rss_open, load, kernels_open = rss_mb(pid), load_average(), await asyncio.to_thread(kernels, base, args.workers)
+        rss_open, load, kernels_open = rss_mb(pid), load_average(), await asyncio.to_thread(kernels, base, workers)
         await asyncio.gather(*(s.click("Pause", then="Play") for s in students), return_exceptions=True)
     finally:
         await asyncio.gather(*(s.close() for s in students), return_exceptions=True)
@@ -332,8 +332,8 @@ async def classroom(base: str, pid: int, sessions: int, args: argparse.Namespace
     after = kernels_after = float("nan")
     if args.after > 0:
         await asyncio.sleep(args.after)
-        after, kernels_after = rss_mb(pid), await asyncio.to_thread(kernels, base, args.workers)
-    return {**stats, "sessions": sessions, "open_seconds": open_seconds, "past_end": past_end,
+        after, kernels_after = rss_mb(pid), await asyncio.to_thread(kernels, base, workers)
+    return {**stats, "sessions": sessions, "workers": workers, "open_seconds": open_seconds, "past_end": past_end,
             "opened_in": [s.opened_in for s in students], "cpu_ms_per_frame": cpu / total * 1000 if total else
             float("nan"), "client_cpu": client, "rss_before": rss_before, "rss_open": rss_open, "rss_after": after,
             "kernels_open": kernels_open, "kernels_after": kernels_after, "load": load,
@@ -371,7 +371,7 @@ def browser_check(base: str, pid: int, args: argparse.Namespace) -> dict[str, An
 def show_class(result: dict[str, Any]) -> None:
     n, fps = result["sessions"], result["fps"]
     opened = result["opened_in"]
-    print(f"\n{n} session(s): all open in {result['open_seconds']:.1f} s (each {min(opened):.1f}-{max(opened):.1f} s), "
+    print(f"\n{n} session(s), {result['workers']} server worker(s): all open in {result['open_seconds']:.1f} s (each {min(opened):.1f}-{max(opened):.1f} s), "
           f"played {result['seconds']:.1f} s{' (past the last week)' if result['past_end'] else ''}; "
           f"load average before {result['load_before']}, at the end {result['load']}")
     per = [f"{f}/{w:.2f}" for f, w in zip(result["frames"], result["weeks_per_frame"], strict=True)]
@@ -388,11 +388,11 @@ def show_class(result: dict[str, Any]) -> None:
 
 
 def table(results: list[dict[str, Any]]) -> None:
-    print("\n| sessions (round) | frames/s per session (median) | weeks/frame | interval p50 / p95 / p99 / max ms "
-          "| server CPU ms/frame | RSS before / open / after MB | load avg before / end (1 min) |")
-    print("|---|---|---|---|---|---|---|")
+    print("\n| sessions (round) | workers | frames/s per session (median) | weeks/frame | interval p50 / p95 / p99 / "
+          "max ms | server CPU ms/frame | RSS before / open / after MB | load avg before / end (1 min) |")
+    print("|---|---|---|---|---|---|---|---|")
     for r in results:
-        print(f"| {r['sessions']} ({r['round']}) | {statistics.median(r['fps']):.2f} | "
+        print(f"| {r['sessions']} ({r['round']}) | {r['workers']} | {statistics.median(r['fps']):.2f} | "
               f"{statistics.median(r['weeks_per_frame']):.2f} | {r['p50']:.0f} / {r['p95']:.0f} / {r['p99']:.0f} / "
               f"{r['max']:.0f} | {r['cpu_ms_per_frame']:.1f} | {r['rss_before']:.0f} / {r['rss_open']:.0f} / "
               f"{r['rss_after']:.0f} | {r['load_before'].split()[0]} / {r['load'].split()[0]} |")
@@ -410,7 +410,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--settle", type=float, default=1.5, help="seconds between opening and Play")
     parser.add_argument("--after", type=float, default=35.0,
                         help="seconds after the students left when memory is read again (0: not read)")
-    parser.add_argument("--workers", type=int, default=1, help="the server's worker processes (orgsim ui --workers)")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1],
+                        help="the server's worker processes (orgsim ui --workers); several: each class size with each")
     parser.add_argument("--cull", default="20s", help="the server's SOLARA_KERNEL_CULL_TIMEOUT")
     parser.add_argument("--close-beacon", action="store_true", help="send the tab-close beacon when leaving")
     parser.add_argument("--browser", action="store_true", help="first play once in Chromium, to compare")
@@ -419,22 +420,23 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     print(f"compare mode ({args.query}), {args.speed} weeks/s, {args.seconds:.0f} s of play, "
-          f"{args.workers} server worker(s), load average "
+          "load average "
           f"{load_average()} at the start", flush=True)
     if args.browser:
-        with ui_server({"SOLARA_KERNEL_CULL_TIMEOUT": args.cull}, args.workers) as (base, pid):
+        with ui_server({"SOLARA_KERNEL_CULL_TIMEOUT": args.cull}) as (base, pid):
             seen = browser_check(base, pid, args)
         print(f"Chromium, one page: {seen['fps'][0]:.2f} frames/s, {seen['weeks_per_frame'][0]:.2f} weeks per frame, "
               f"interval ms p50 {seen['p50']:.0f} p95 {seen['p95']:.0f} max {seen['max']:.0f}, "
               f"server CPU {seen['cpu_ms_per_frame']:.1f} ms per frame", flush=True)
     results = []
-    for sessions in args.sessions:
-        with ui_server({"SOLARA_KERNEL_CULL_TIMEOUT": args.cull}, args.workers) as (base, pid):
-            for number in range(1, args.rounds + 1):
-                result = asyncio.run(classroom(base, pid, sessions, args))
-                result["after"], result["round"] = args.after, number
-                show_class(result)
-                results.append(result)
+    for workers in args.workers:
+        for sessions in args.sessions:
+            with ui_server({"SOLARA_KERNEL_CULL_TIMEOUT": args.cull}, workers) as (base, pid):
+                for number in range(1, args.rounds + 1):
+                    result = asyncio.run(classroom(base, pid, sessions, workers, args))
+                    result["after"], result["round"] = args.after, number
+                    show_class(result)
+                    results.append(result)
     table(results)
 
 

@@ -33,10 +33,11 @@ def test_the_classroom_benchmark_still_speaks_the_pages_protocol():
     """Its students are websocket clients that send what the page sends: a change of the app's
     widgets or of Solara's protocol must break this test, not the benchmark's figures."""
     run = subprocess.run([sys.executable, str(PEER.parent / "ui_classroom.py"), "--sessions", "2", "--seconds", "4",
-                          "--speed", "5", "--settle", "0.5", "--after", "0"],
+                          "--speed", "5", "--settle", "0.5", "--after", "0", "--workers", "2"],
                          capture_output=True, text=True, timeout=300, cwd=PEER.parents[1])
     assert run.returncode == 0, run.stderr
     row = run.stdout.strip().splitlines()[-1].split("|")
-    frames_per_second, weeks_per_frame = float(row[2]), float(row[3])
+    workers, frames_per_second, weeks_per_frame = int(row[2]), float(row[3]), float(row[4])
+    assert workers == 2  # the students' sessions live in the workers of `orgsim ui --workers 2`
     # played with every week drawn; above 2 frames/s only if frames are acknowledged (without, ~0.95)
     assert frames_per_second > 2.0 and weeks_per_frame == pytest.approx(1.0)

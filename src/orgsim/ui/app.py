@@ -16,6 +16,7 @@ never while a frame is drawn.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import contextvars
 import ctypes
@@ -27,7 +28,7 @@ import math
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any, cast
 
@@ -181,6 +182,43 @@ def in_session_thread(function: Callable[[], None], name: str) -> None:
 
     threading.Thread(target=run, name=name, daemon=True).start()
 
+
+class Turns:
+    """The sessions of this server process take turns at the CPU-bound parts of playback (a week's
+    step, a frame's drawing), first come first served, one at a time.
+
+    Without turns every playing session's threads contend for the GIL at once: each frame is
+    computed in slices between everyone else's, so all frames of a class arrive late together,
+    and the GIL's handovers are not first come first served, so some students wait far longer
+    than others. In turns, each piece of work finishes at once and nobody is passed over."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._busy = False
+        self._waiting: collections.deque[threading.Event] = collections.deque()
+
+    @contextlib.contextmanager
+    def turn(self) -> Iterator[None]:
+        with self._lock:
+            if self._busy:
+                mine = threading.Event()
+                self._waiting.append(mine)
+            else:
+                self._busy, mine = True, None
+        if mine is not None:
+            mine.wait()  # the previous holder hands its turn over: _busy stays True
+        try:
+            yield
+        finally:
+            with self._lock:
+                if self._waiting:
+                    self._waiting.popleft().set()
+                else:
+                    self._busy = False
+
+
+#: One queue for every session of this process.
+TURNS = Turns()
 
 _release_pending = threading.Lock()
 
@@ -528,10 +566,12 @@ def Page() -> None:
             if run_to.value is not None:
                 per_frame = max(per_frame, math.ceil((int(run_to.value) - start_week) / RUN_TO_FRAMES))
             weeks = per_frame if end is None else min(per_frame, end - r.week)
-            r.step(weeks)
+            with TURNS.turn():
+                r.step(weeks)
             # at most one frame on its way to the viewer: frames never queue up (Pause would land late)
             r.wait_painted(shown, PAINT_TIMEOUT)
-            on_loop(screen.draw, loop)()  # drawn before the next week is computed
+            with TURNS.turn():
+                on_loop(screen.draw, loop)()  # drawn before the next week is computed
             shown = r.week
             due += weeks / speed.value if run_to.value is None else 1 / FRAME_RATE
             wait = due - time.perf_counter()

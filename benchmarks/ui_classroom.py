@@ -36,7 +36,7 @@ and close their websockets without the tab-close beacon (as a lost connection: t
 freed after SOLARA_KERNEL_CULL_TIMEOUT, here `--cull`; `--close-beacon` sends the beacon).
 Reported: per student frames and weeks per frame; over all students the frames/s per student,
 the frame intervals (p50/p95/p99/max), the server's CPU (user + system of the server process and
-its descendants, /proc) per frame, and its resident memory (VmRSS) before the students, with them
+its descendants, /proc) per frame, and its memory (proportional set size, summed over its processes) before the students, with them
 playing and `--after` seconds after they closed. The clients run in this process (one asyncio
 loop) on the same two cores: their own CPU time is printed too, as is the load average.
 """
@@ -100,13 +100,15 @@ def tree_cpu_seconds(pid: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")  # utime stime cutime cstime
 
 
-def rss_mb(pid: int) -> float:
-    """Resident memory of ``pid`` and its descendants (the workers of `orgsim ui --workers N`)."""
+def memory_mb(pid: int) -> float:
+    """Memory of ``pid`` and its descendants (the workers of `orgsim ui --workers N`): their
+    proportional set size, where a page shared by k of them counts 1/k in each (the sum of their
+    resident sizes would count the pages the workers share with the supervisor once per worker)."""
     total = 0.0
     for member in process_tree(pid):
         with contextlib.suppress(OSError):
-            for line in Path(f"/proc/{member}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
+            for line in Path(f"/proc/{member}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
                     total += int(line.split()[1]) / 1024
     return total or float("nan")
 
@@ -303,7 +305,7 @@ def frame_stats(frames: list[list[tuple[float, int]]], start: float, end: float,
 async def classroom(base: str, pid: int, sessions: int, workers: int, args: argparse.Namespace) -> dict[str, Any]:
     """``sessions`` students open, set the speed, play ``args.seconds`` at once, pause and leave."""
     students = [Student(base, args.query, args.paint_ms) for _ in range(sessions)]
-    rss_before, load_before = rss_mb(pid), load_average()
+    memory_before, load_before = memory_mb(pid), load_average()
     try:
         started = time.perf_counter()
         await asyncio.gather(*(s.open() for s in students))  # the class opens the link at once
@@ -320,7 +322,7 @@ async def classroom(base: str, pid: int, sessions: int, workers: int, args: argp
         await asyncio.sleep(args.seconds - (time.perf_counter() - start))
         end = time.perf_counter()
         cpu, client = tree_cpu_seconds(pid) - cpu, time.process_time() - client
-        rss_open, load, kernels_open = rss_mb(pid), load_average(), await asyncio.to_thread(kernels, base, workers)
+        memory_open, load, kernels_open = memory_mb(pid), load_average(), await asyncio.to_thread(kernels, base, workers)
         await asyncio.gather(*(s.click("Pause", then="Play") for s in students), return_exceptions=True)
     finally:
         await asyncio.gather(*(s.close() for s in students), return_exceptions=True)
@@ -332,10 +334,10 @@ async def classroom(base: str, pid: int, sessions: int, workers: int, args: argp
     after = kernels_after = float("nan")
     if args.after > 0:
         await asyncio.sleep(args.after)
-        after, kernels_after = rss_mb(pid), await asyncio.to_thread(kernels, base, workers)
+        after, kernels_after = memory_mb(pid), await asyncio.to_thread(kernels, base, workers)
     return {**stats, "sessions": sessions, "workers": workers, "open_seconds": open_seconds, "past_end": past_end,
             "opened_in": [s.opened_in for s in students], "cpu_ms_per_frame": cpu / total * 1000 if total else
-            float("nan"), "client_cpu": client, "rss_before": rss_before, "rss_open": rss_open, "rss_after": after,
+            float("nan"), "client_cpu": client, "memory_before": memory_before, "memory_open": memory_open, "memory_after": after,
             "kernels_open": kernels_open, "kernels_after": kernels_after, "load": load,
             "load_before": load_before, "ack_late_p99": np.percentile(np.array(late) * 1000, 99),
             "ack_late_max": max(late) * 1000}
@@ -381,21 +383,21 @@ def show_class(result: dict[str, Any]) -> None:
           f"max {result['max']:.0f}")
     print(f"  server CPU {result['cpu_ms_per_frame']:.1f} ms per frame; clients' CPU "
           f"{result['client_cpu'] / result['seconds'] * 100:.0f} % of a core, their acks late by p99 "
-          f"{result['ack_late_p99']:.0f} ms, max {result['ack_late_max']:.0f} ms; server RSS: "
-          f"{result['rss_before']:.0f} MB before, {result['rss_open']:.0f} MB playing, "
-          f"{result['rss_after']:.0f} MB {result['after']:.0f} s after closing; sessions held by the server: "
+          f"{result['ack_late_p99']:.0f} ms, max {result['ack_late_max']:.0f} ms; server memory (PSS): "
+          f"{result['memory_before']:.0f} MB before, {result['memory_open']:.0f} MB playing, "
+          f"{result['memory_after']:.0f} MB {result['after']:.0f} s after closing; sessions held by the server: "
           f"{result['kernels_open']} playing, {result['kernels_after']} after closing", flush=True)
 
 
 def table(results: list[dict[str, Any]]) -> None:
     print("\n| sessions (round) | workers | frames/s per session (median) | weeks/frame | interval p50 / p95 / p99 / "
-          "max ms | server CPU ms/frame | RSS before / open / after MB | load avg before / end (1 min) |")
+          "max ms | server CPU ms/frame | memory (PSS) before / open / after MB | load avg before / end (1 min) |")
     print("|---|---|---|---|---|---|---|---|")
     for r in results:
         print(f"| {r['sessions']} ({r['round']}) | {r['workers']} | {statistics.median(r['fps']):.2f} | "
               f"{statistics.median(r['weeks_per_frame']):.2f} | {r['p50']:.0f} / {r['p95']:.0f} / {r['p99']:.0f} / "
-              f"{r['max']:.0f} | {r['cpu_ms_per_frame']:.1f} | {r['rss_before']:.0f} / {r['rss_open']:.0f} / "
-              f"{r['rss_after']:.0f} | {r['load_before'].split()[0]} / {r['load'].split()[0]} |")
+              f"{r['max']:.0f} | {r['cpu_ms_per_frame']:.1f} | {r['memory_before']:.0f} / {r['memory_open']:.0f} / "
+              f"{r['memory_after']:.0f} | {r['load_before'].split()[0]} / {r['load'].split()[0]} |")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import gc
 import importlib.util
 import os
 import signal
@@ -133,6 +134,7 @@ def _supervise(listener: socket.socket, workers: int, host: str, port: int, app:
 
     for signum in STOP_STATUS:
         signal.signal(signum, stop)
+    _preload()
     for _ in range(workers):
         start_worker()
     print(f"orgsim UI on http://{host}:{port}  ({workers} worker processes; Ctrl-C stops it)", flush=True)
@@ -167,6 +169,25 @@ def _supervise(listener: socket.socket, workers: int, host: str, port: int, app:
         return 1
     print(f"orgsim UI stopped ({signal.Signals(stopping[0]).name})", file=sys.stderr)
     return STOP_STATUS[signal.Signals(stopping[0])]
+
+
+def _preload() -> None:
+    """Import before forking what every worker imports, so that the workers share those pages with
+    this process instead of each holding a copy. Only libraries that start no thread when imported:
+    a fork copies no thread but the one calling it (Solara's server modules start threads)."""
+    import mesa  # noqa: F401
+    import numpy  # noqa: F401
+    import pandas  # noqa: F401
+    import scipy.sparse  # noqa: F401
+    import solara  # noqa: F401
+    import solara.components.echarts  # noqa: F401
+    import solara.lab  # noqa: F401
+
+    import orgsim.model  # noqa: F401
+    import orgsim.ui.charts  # noqa: F401
+    import orgsim.ui.info  # noqa: F401
+
+    gc.freeze()  # the collector would otherwise write to every shared object, and so copy its page
 
 
 def _signal(pid: int, signum: int) -> None:

@@ -76,7 +76,7 @@ bench-scaling: $(STAMP)
 
 # A classroom on one UI server: 1 to 30 students playing compare mode at once, as websocket clients (8 min)
 bench-classroom: $(STAMP)
-	$(BIN)/python benchmarks/ui_classroom.py --sessions 1 5 10 15 20 30 --seconds 20 --speed 5
+	$(BIN)/python benchmarks/ui_classroom.py --sessions 1 10 20 30 --workers 1 4 --seconds 20 --speed 5
 
 # A 20,480-run Sobol experiment killed and resumed, its size, read-back and report (15-30 min)
 bench-scale: $(STAMP)

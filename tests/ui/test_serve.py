@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ui.conftest import _free_port, patience
+from tests.ui.conftest import Session, _free_port, patience, running_ui
 
 pytestmark = pytest.mark.slow
 
@@ -135,3 +135,39 @@ def test_a_bad_worker_count_is_refused_in_one_line(argument, says):
     result = subprocess.run([sys.executable, "-m", "orgsim.cli", "ui", "--workers", argument], cwd=ROOT,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and says in result.stderr and "Traceback" not in result.stderr
+
+
+def _workers_of(port: int) -> list[int]:
+    """The worker processes of the `orgsim ui --port PORT` whose supervisor runs here."""
+    processes = {}
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            words = cmdline.read_bytes().split(b"\0")
+            parent = int((cmdline.parent / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError):
+            continue
+        if b"ui" in words and str(port).encode() in words:
+            processes[int(cmdline.parent.name)] = parent
+    return [pid for pid, parent in processes.items() if parent in processes]
+
+
+@pytest.mark.browser
+def test_a_page_whose_worker_died_says_so_and_a_reload_brings_back_its_setup(browser):
+    """A killed worker takes its sessions with it: the page says it must be refreshed (Solara's
+    dialog), and the reload, served by a new worker, has the setup of the link."""
+    with running_ui("--workers", "2") as url:
+        session = Session(browser, url + "?mode=compare&a=siloed&b=multiplier_led&seed=7")
+        session.click("Step")
+        session.wait_week(1)
+        workers = _workers_of(int(url.rstrip("/").rsplit(":", 1)[1]))
+        assert len(workers) == 2
+        for pid in workers:  # whichever holds this page's session
+            os.kill(pid, signal.SIGKILL)
+        session.page.get_by_text("Please refresh the page").first.wait_for(timeout=patience(30))
+        session.page.reload()
+        session.page.get_by_text("Week 0", exact=True).wait_for(timeout=patience(60))
+        assert session.page.get_by_label("Seed").input_value() == "7"
+        assert session.page.get_by_text("B: multiplier_led", exact=False).count() > 0
+        session.click("Step")
+        session.wait_week(1)
+        session.context.close()

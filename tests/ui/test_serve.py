@@ -66,7 +66,7 @@ def test_a_signal_stops_orgsim_ui_and_frees_its_port(sent, status, workers):
     try:
         assert len(_session_members(process.pid)) == (1 if workers == 1 else 1 + workers)
         os.kill(process.pid, sent)  # the process only, not its group: stopping what it started is its job
-        _, stderr = process.communicate(timeout=10)
+        _, stderr = process.communicate(timeout=20)  # workers get 10 s to stop before they are killed
         assert process.returncode == status, stderr[-2000:]
         assert "Traceback" not in stderr and "Aborted" not in stderr, stderr[-2000:]
         assert not _listening(port)
@@ -101,29 +101,68 @@ def test_coverage_of_the_ui_server_is_written_when_it_stops(tmp_path):
         assert module in measured and data.lines(measured[module]), f"{module} not measured: {sorted(measured)}"
 
 
+def _replaced(process: subprocess.Popen, gone: int) -> set[int]:
+    """The workers once ``gone`` has been replaced by a new one."""
+    deadline = time.time() + patience(60) / 1000
+    while True:
+        now = set(_session_members(process.pid)) - {process.pid}
+        if len(now) == 2 and gone not in now:
+            return now
+        assert time.time() < deadline, f"no worker replaced {gone}: {now}"
+        time.sleep(0.3)
+
+
 def test_workers_share_the_port_and_one_that_dies_is_replaced():
-    """With --workers 2 both serve pages; a worker killed (a crash) is replaced by a new one."""
+    """With --workers 2 a worker killed (a crash) or stopped is replaced, and the new one serves."""
     port = _free_port()
     process = _start(port, workers=2)
     try:
-        workers = set(_session_members(process.pid)) - {process.pid}
-        assert len(workers) == 2
-        victim = min(workers)
-        os.kill(victim, signal.SIGKILL)
+        first, second = sorted(set(_session_members(process.pid)) - {process.pid})
+        os.kill(first, signal.SIGKILL)
+        replacement = (_replaced(process, first) - {second}).pop()
+        os.kill(second, signal.SIGTERM)  # stopped on its own: replaced too
+        _replaced(process, second)
         deadline = time.time() + patience(60) / 1000
-        while True:
-            now = set(_session_members(process.pid)) - {process.pid}
-            if len(now) == 2 and victim not in now:
+        while True:  # the replacement of the first now serves (the second's is still starting)
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30) as response:
+                    assert response.status == 200
                 break
-            assert time.time() < deadline, f"no worker replaced {victim}: {now}"
-            time.sleep(0.3)
-        for _ in range(6):  # new connections reach whichever worker accepts them: all answer
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30) as response:
-                assert response.status == 200
+            except OSError:
+                assert time.time() < deadline, "no replacement serves"
+                time.sleep(0.3)
+        assert replacement in _session_members(process.pid)
         os.kill(process.pid, signal.SIGTERM)
         _, stderr = process.communicate(timeout=20)
         assert process.returncode == 0, stderr[-2000:]
-        assert f"worker {victim} ended" in stderr
+        assert f"worker {first} ended (signal 9)" in stderr and f"worker {second} ended (status 0)" in stderr
+        assert not _listening(port) and _session_members(process.pid) == []
+    finally:
+        if process.poll() is None or _session_members(process.pid):
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def _catches(pid: int, signum: int) -> bool:
+    """Whether process ``pid`` has a handler of its own for ``signum`` (SigCgt in /proc)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("SigCgt:"):
+            return bool(int(line.split()[1], 16) >> (signum - 1) & 1)
+    return False
+
+
+def test_a_stop_signal_while_the_workers_start_stops_them_all():
+    port = _free_port()
+    process = subprocess.Popen([sys.executable, "-m", "orgsim.cli", "ui", "--port", str(port), "--workers", "2"],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
+    try:
+        deadline = time.time() + patience(60) / 1000
+        while not _catches(process.pid, signal.SIGTERM):  # the supervisor's handler, before the workers
+            assert process.poll() is None and time.time() < deadline
+            time.sleep(0.02)
+        os.kill(process.pid, signal.SIGTERM)
+        _, stderr = process.communicate(timeout=30)
+        assert process.returncode == 0 and "Traceback" not in stderr, stderr[-2000:]
         assert not _listening(port) and _session_members(process.pid) == []
     finally:
         if process.poll() is None or _session_members(process.pid):

@@ -56,6 +56,9 @@ SPEEDS = [1, 2, 5, 10, 20, 50, 100]
 FRAME_RATE = 20
 #: Playback waits this long at most for the browser to paint a frame (a hidden tab paints nothing).
 PAINT_TIMEOUT = 1.0
+#: A frame whose drawing waits longer than this for its session's event loop (busy building a new firm,
+#: or closing) gives up its turn (Turns), so that the other sessions are not held up by it.
+TURN_SECONDS = 0.5
 #: Run-to-week gets there in about this many frames, whatever the distance.
 RUN_TO_FRAMES = 20
 #: A firm larger than this takes seconds to build and hundreds of MB per session: the UI says so.
@@ -526,8 +529,10 @@ def Page() -> None:
             return
         seed_error.value = ""
 
-    def on_loop(function: Callable[[], None], loop: asyncio.AbstractEventLoop) -> Callable[[], None]:
-        """``function`` to be called on the session's event loop from another thread; returns a waiter."""
+    def on_loop(function: Callable[[], None], loop: asyncio.AbstractEventLoop) -> Callable[..., bool]:
+        """``function`` to be called on the session's event loop from another thread. Returns a
+        waiter: ``wait(timeout=None)`` is True once it ran; False after ``timeout`` seconds, or
+        once the loop is closed (the page went away: a closing loop drops what it had not run)."""
         context = contextvars.copy_context()
         done = threading.Event()
 
@@ -537,10 +542,17 @@ def Page() -> None:
             finally:
                 done.set()
 
-        loop.call_soon_threadsafe(call, context=context)
+        try:
+            loop.call_soon_threadsafe(call, context=context)
+        except RuntimeError:  # the loop is closed already
+            return lambda timeout=None: False
 
-        def wait() -> None:
-            done.wait()
+        def wait(timeout: float | None = None) -> bool:
+            deadline = math.inf if timeout is None else time.monotonic() + timeout
+            while not done.wait(min(0.25, max(0.0, deadline - time.monotonic()))):
+                if loop.is_closed() or time.monotonic() >= deadline:
+                    return done.is_set()
+            return True
 
         return wait
 
@@ -570,8 +582,11 @@ def Page() -> None:
                 r.step(weeks)
             # at most one frame on its way to the viewer: frames never queue up (Pause would land late)
             r.wait_painted(shown, PAINT_TIMEOUT)
-            with TURNS.turn():
-                on_loop(screen.draw, loop)()  # drawn before the next week is computed
+            with TURNS.turn():  # drawn before the next week is computed
+                drawn = on_loop(screen.draw, loop)
+                shown_in_turn = drawn(TURN_SECONDS)
+            if not shown_in_turn and not drawn():  # the loop is busy (a new firm is built) or closed
+                return
             shown = r.week
             due += weeks / speed.value if run_to.value is None else 1 / FRAME_RATE
             wait = due - time.perf_counter()

@@ -7,18 +7,21 @@ handlers (so a coverage measurement started by ``COVERAGE_PROCESS_START``, as in
 saves its data) and ends the process at once, status 0 for SIGTERM and 130 for SIGINT, without
 waiting for the threads of browser sessions that went away with the server.
 
-``--workers N`` (a classroom): one Python process draws about 40 frames a second whatever the
+``--workers N`` (a classroom): one Python process draws only so many frames a second whatever the
 cores (the GIL), so N worker processes share one listening socket that this process opens; the
 operating system hands each new connection to one of them, and a browser session lives in the
 worker that accepted its websocket. This process only supervises: a stop signal is passed on to the
-workers, it waits for them and ends with the status above. A worker that ends on its own is
-replaced; its sessions' pages reconnect to another worker and start afresh from their URL.
+workers, it waits for them and ends with the status above. A worker that is killed or stopped is
+replaced (up to five a minute); the pages of its sessions ask to be refreshed and come back with
+their link's setup. A page that reconnects after its network dropped may reach another worker and
+is asked to refresh too, where a single process would have given it its session back.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import ctypes
 import gc
 import importlib.util
 import os
@@ -26,6 +29,8 @@ import signal
 import socket
 import sys
 import time
+import traceback
+from typing import NoReturn
 
 from orgsim.errors import UserError
 
@@ -37,6 +42,10 @@ PRESENT_ENV = "ORGSIM_UI_PRESENT"
 STOP_STATUS = {signal.SIGTERM: 0, signal.SIGINT: 130}
 #: More workers than this ending on their own within a minute: something is wrong, the server stops.
 WORKER_RESTARTS_PER_MINUTE = 5
+#: A worker that exits with an error status sooner than this after its start could not start: the server stops.
+WORKER_START_SECONDS = 30.0
+#: prctl(2): the signal a process gets when its parent dies.
+PR_SET_PDEATHSIG = 1
 #: How long the workers get to shut down gracefully after a stop signal before they are killed.
 WORKER_STOP_SECONDS = 10.0
 
@@ -110,21 +119,19 @@ def _supervise(listener: socket.socket, workers: int, host: str, port: int, app:
     started: dict[int, float] = {}  # worker pid -> when it started
     ended: list[float] = []  # when workers ended on their own
     stopping: list[int] = []  # the stop signal, once one came
+    supervisor = os.getpid()
 
     def start_worker() -> None:
-        pid = os.fork()
-        if pid == 0:  # the worker
-            for signum in STOP_STATUS:  # not the supervisor's handler, inherited with the fork
-                signal.signal(signum, _stop)
-            os.environ["ORGSIM_UI_WORKER"] = "1"
-            status = 1
-            try:
-                status = _run(host, port, app, listener)
-            finally:
-                sys.stdout.flush()
-                sys.stderr.flush()
-                os._exit(status)
-        started[pid] = time.monotonic()
+        # Stop signals wait until the worker is registered (and, in the worker, until its own
+        # handler is installed): a signal in between would be lost, or reach the wrong handler.
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_STATUS)
+        try:
+            pid = os.fork()
+            if pid == 0:
+                _work(host, port, app, listener, supervisor)  # never returns
+            started[pid] = time.monotonic()
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_STATUS)
 
     def stop(signum: int, frame: object) -> None:
         if not stopping:
@@ -134,41 +141,71 @@ def _supervise(listener: socket.socket, workers: int, host: str, port: int, app:
 
     for signum in STOP_STATUS:
         signal.signal(signum, stop)
-    _preload()
-    for _ in range(workers):
-        start_worker()
-    print(f"orgsim UI on http://{host}:{port}  ({workers} worker processes; Ctrl-C stops it)", flush=True)
     failed = False
-    deadline = None
-    while started:
-        if stopping and deadline is None:
-            deadline = time.monotonic() + WORKER_STOP_SECONDS
-        if deadline is not None and time.monotonic() > deadline:
-            for pid in started:
-                _signal(pid, signal.SIGKILL)
-        pid, status = os.waitpid(-1, os.WNOHANG)
-        if pid == 0:
-            time.sleep(0.1)
-            continue
-        if started.pop(pid, None) is None or stopping or failed:
-            continue
-        code = os.waitstatus_to_exitcode(status)
-        ended.append(time.monotonic())
-        if code >= 0 or len([t for t in ended if t > ended[-1] - 60]) > WORKER_RESTARTS_PER_MINUTE:
-            # an exit status of its own: the server could not start (its message is printed)
-            why = "could not serve" if code >= 0 else "keep ending"
-            print(f"orgsim UI: the workers {why} (worker {pid}, status {code}); stopping", file=sys.stderr)
+    try:
+        _preload()
+        for _ in range(workers):
+            if not stopping:
+                start_worker()
+        if not stopping:
+            print(f"orgsim UI on http://{host}:{port}  ({workers} worker processes; Ctrl-C stops it)", flush=True)
+        deadline = None
+        while started:
+            if stopping and deadline is None:
+                deadline = time.monotonic() + WORKER_STOP_SECONDS
+            if deadline is not None and time.monotonic() > deadline:
+                for pid in started:
+                    _signal(pid, signal.SIGKILL)
+            pid, status = os.waitpid(-1, os.WNOHANG)
+            if pid == 0:
+                time.sleep(0.1)
+                continue
+            began = started.pop(pid, None)
+            if began is None or stopping or failed:
+                continue
+            code = os.waitstatus_to_exitcode(status)
+            how = f"status {code}" if code >= 0 else f"signal {-code}"
+            now = time.monotonic()
+            ended.append(now)
+            if code > 0 and now - began < WORKER_START_SECONDS:
+                print(f"orgsim UI: a worker could not start ({how}); stopping", file=sys.stderr)
+            elif len([t for t in ended if t > now - 60]) > WORKER_RESTARTS_PER_MINUTE:
+                print(f"orgsim UI: more than {WORKER_RESTARTS_PER_MINUTE} workers ended within a minute "
+                      f"(the last: {how}); stopping", file=sys.stderr)
+            else:
+                print(f"orgsim UI: worker {pid} ended ({how}); starting another", file=sys.stderr, flush=True)
+                start_worker()
+                continue
             failed = True
             stop(signal.SIGTERM, None)
-            continue
-        print(f"orgsim UI: worker {pid} ended ({signal.Signals(-code).name}); starting another", file=sys.stderr,
-              flush=True)
-        start_worker()
-    listener.close()
+    finally:
+        for pid in started:  # only if the supervisor itself failed: no worker outlives it
+            _signal(pid, signal.SIGKILL)
+        listener.close()
     if failed or not stopping:
         return 1
     print(f"orgsim UI stopped ({signal.Signals(stopping[0]).name})", file=sys.stderr)
     return STOP_STATUS[signal.Signals(stopping[0])]
+
+
+def _work(host: str, port: int, app: str, listener: socket.socket, supervisor: int) -> NoReturn:
+    """A worker, just forked (stop signals blocked): serve until stopped, then exit."""
+    for signum in STOP_STATUS:  # not the supervisor's handler, inherited with the fork
+        signal.signal(signum, _stop)
+    os.environ["ORGSIM_UI_WORKER"] = "1"
+    with contextlib.suppress(OSError, AttributeError):  # Linux: SIGTERM when the supervisor dies
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    status = 1
+    try:
+        if os.getppid() == supervisor:  # it did not die before prctl took effect
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_STATUS)
+            status = _run(host, port, app, listener)
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
 
 
 def _preload() -> None:

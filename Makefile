@@ -10,7 +10,7 @@ PYTHON ?= $(shell for p in python3.12 python3.13 python3.14 python3; do \
 	if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; \
 	then echo $$p; break; fi; done)
 
-.PHONY: demo test test-fast coverage test-wheel bench bench-classroom bench-scale bench-scaling lint docs figures patterns screen calibration clean chromium mutate
+.PHONY: demo test test-fast coverage test-wheel bench bench-classroom bench-scale bench-scaling lint docs figures ui-figures patterns screen calibration clean chromium mutate
 
 $(STAMP): pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then \
@@ -99,6 +99,10 @@ patterns: $(STAMP)
 # One-at-a-time parameter screen -> the table at the end of docs/model.md
 screen: $(STAMP)
 	$(BIN)/python docs/make_screen.py
+
+# The README's screenshots of the browser UI: compare mode after an intervention, presentation mode
+ui-figures: $(STAMP)
+	$(BIN)/python docs/make_ui_figures.py
 
 # Published targets next to the model's values -> docs/calibration.md
 calibration: $(STAMP)

@@ -47,7 +47,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
 import re
 import statistics
 import struct
@@ -60,7 +59,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import numpy as np
-from ui_frame import CHROMIUM_ARGS, RECORD_WEEKS, ui_server
+from ui_frame import CHROMIUM_ARGS, RECORD_WEEKS, process_tree, tree_cpu_seconds, ui_server
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
@@ -75,33 +74,6 @@ TIMEOUT = 180.0  # seconds for a page to open when a whole class opens it at onc
 
 
 # ------------------------------------------------------------------ the server, from /proc
-def _proc_stats() -> dict[int, list[str]]:
-    """The fields of /proc/<pid>/stat after the command name, for every process."""
-    stats = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, IndexError):
-            stats[int(stat.parent.name)] = stat.read_text().rsplit(")", 1)[1].split()
-    return stats
-
-
-def process_tree(pid: int, stats: dict[int, list[str]] | None = None) -> set[int]:
-    """``pid`` and its descendants."""
-    parents = {child: int(fields[1]) for child, fields in (stats or _proc_stats()).items()}
-    tree, added = {pid}, True
-    while added:
-        more = {c for c, p in parents.items() if p in tree and c not in tree}
-        tree |= more
-        added = bool(more)
-    return tree
-
-
-def tree_cpu_seconds(pid: int) -> float:
-    """User + system time of ``pid`` and its descendants (and of its children that have exited)."""
-    stats = _proc_stats()
-    ticks = sum(sum(int(f) for f in stats[p][11:15]) for p in process_tree(pid, stats) if p in stats)
-    return ticks / os.sysconf("SC_CLK_TCK")  # utime stime cutime cstime
-
-
 def memory_mb(pid: int) -> float:
     """Memory of ``pid`` and its descendants (the workers of `orgsim ui --workers N`): their
     proportional set size, where a page shared by k of them counts 1/k in each (the sum of their

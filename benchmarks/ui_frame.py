@@ -4,14 +4,15 @@ Starts `orgsim ui`, opens compare mode (siloed vs multiplier_led, the default
 size) in Debian's Chromium (Playwright), plays, and records every frame the page
 shows (a MutationObserver on the "Week N" heading, with its time), then clicks
 Pause and records when the click happened in the page and which weeks still
-appeared after it. Server CPU is the `orgsim ui` process's user + system time
-(/proc), browser CPU that of all Chromium processes, both per frame shown; the
+appeared after it. Server CPU is the user + system time of the `orgsim ui`
+process and its descendants (/proc), browser CPU that of all Chromium processes, both per frame shown; the
 server's includes Solara's own work (rendering, diffing, websocket messages).
 Browser and server share this machine's two cores.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -21,7 +22,6 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 WEEKS = 60
@@ -29,9 +29,31 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def proc_stats() -> dict[int, list[str]]:
+    """The fields of /proc/<pid>/stat after the command name, for every process."""
+    stats = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError):
+            stats[int(stat.parent.name)] = stat.read_text().rsplit(")", 1)[1].split()
+    return stats
+
+
+def process_tree(pid: int, stats: dict[int, list[str]] | None = None) -> set[int]:
+    """``pid`` and its descendants."""
+    parents = {child: int(fields[1]) for child, fields in (stats or proc_stats()).items()}
+    tree, added = {pid}, True
+    while added:
+        more = {c for c, p in parents.items() if p in tree and c not in tree}
+        tree |= more
+        added = bool(more)
+    return tree
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system time of ``pid`` and its descendants (and of its children that have exited)."""
+    stats = proc_stats()
+    ticks = sum(sum(int(f) for f in stats[p][11:15]) for p in process_tree(pid, stats) if p in stats)
+    return ticks / os.sysconf("SC_CLK_TCK")  # utime stime cutime cstime
 
 
 def option_build_ms() -> float:
@@ -68,13 +90,11 @@ def browser_cpu_seconds() -> float:
     """User + system time of every Chromium process (renderer, GPU, browser)."""
     total = 0.0
     for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
+        with contextlib.suppress(OSError):
             text = stat.read_text()
-        except OSError:
-            continue
-        if "(chrom" in text or "(headless" in text:
-            fields = text.rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            if "(chrom" in text or "(headless" in text:
+                fields = text.rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     return total
 
 
@@ -90,10 +110,10 @@ def measure(browser, base: str, server: int, label: str, query: str, viewport: t
         page.get_by_role("option", name=str(speed), exact=True).click()
     page.wait_for_timeout(1500)
     page.evaluate(RECORD_WEEKS)
-    cpu, chrome, wall = cpu_seconds(server), browser_cpu_seconds(), time.perf_counter()
+    cpu, chrome, wall = tree_cpu_seconds(server), browser_cpu_seconds(), time.perf_counter()
     page.get_by_role("button", name="Play", exact=True).click()
     page.wait_for_function(f"window.weeks.at(-1) >= {WEEKS}", timeout=300_000)
-    cpu, chrome, wall = cpu_seconds(server) - cpu, browser_cpu_seconds() - chrome, time.perf_counter() - wall
+    cpu, chrome, wall = tree_cpu_seconds(server) - cpu, browser_cpu_seconds() - chrome, time.perf_counter() - wall
     page.get_by_role("button", name="Pause", exact=True).click()
     page.get_by_role("button", name="Play", exact=True).wait_for(timeout=30_000)
     page.wait_for_timeout(1500)
@@ -109,7 +129,7 @@ def measure(browser, base: str, server: int, label: str, query: str, viewport: t
           f"{cpu / len(weeks) * 1000:.0f} ms, browser CPU {chrome / len(weeks) * 1000:.0f} ms", flush=True)
 
 
-@contextmanager
+@contextlib.contextmanager
 def ui_server(env: dict[str, str] | None = None, workers: int = 1) -> Iterator[tuple[str, int]]:
     """An `orgsim ui` server on a free port, ready to serve: (its base URL, its process id)."""
     with socket.socket() as s:

@@ -303,7 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument("--present", action="store_true",
                     help="start every session in presentation mode (large KPI charts, no sidebar)")
     ui.add_argument("--workers", type=int, default=1,
-                    help="server processes (default 1); for a class of ten or more, one per core (README: classroom)")
+                    help="server processes (default 1); for a class of more than 20, two per core (README)")
     ui.add_argument("--mesa", action="store_true",
                     help="serve OrgModel in Mesa's own SolaraViz instead (docs/mesa.md)")
     ui.set_defaults(handler=_cmd_ui)

@@ -585,7 +585,7 @@ def Page() -> None:
             with TURNS.turn():  # drawn before the next week is computed
                 drawn = on_loop(screen.draw, loop)
                 shown_in_turn = drawn(TURN_SECONDS)
-            if not shown_in_turn and not drawn():  # the loop is busy (a new firm is built) or closed
+            if not shown_in_turn and not drawn():  # waited out of turn: False only if the page went away
                 return
             shown = r.week
             due += weeks / speed.value if run_to.value is None else 1 / FRAME_RATE

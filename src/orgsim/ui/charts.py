@@ -133,7 +133,8 @@ _COLUMNS: weakref.WeakKeyDictionary[OrgModel, dict[str, list[float]]] = weakref.
 
 def weekly_columns(model: OrgModel, columns: Sequence[str]) -> dict[str, list[float]]:
     """The model's weekly records as a list per column, rounded for the page. Kept between frames
-    (a record never changes once written), so a frame rounds only the weeks that are new."""
+    (a record never changes once written), so a frame rounds only the weeks that are new. The lists
+    are the kept ones themselves: an option built from them is sent, never changed."""
     kept = _COLUMNS.setdefault(model, {})
     records = model.records
     for column in columns:

@@ -528,3 +528,54 @@ def test_step_keeps_beliefs_needs_and_code_int8_in_either_code_rule():
         for value in (effects["workforce"]["beliefs"], effects["firm"]["core_needs"],
                       effects["firm"]["segment_needs"], effects["firm"]["code"]):
             assert value.dtype == np.int8, rule
+
+
+# ------------------------------------------------------------------ the compiled week is the rules, bit for bit
+def week_by_the_rules(world, p, rng):
+    """One week composed from the rule functions, in the order of the module docstring."""
+    w, f = world.workforce, world.firm
+    needs_rng = np.random.default_rng([f.needs_seed, world.week.number])
+    core, segment_needs = knowledge.turbulence(f.core_needs, f.segment_needs, p.market_turbulence, needs_rng)
+    beliefs, first_hand, _ = knowledge.contact_learning(world, p, rng, segment_needs)
+    stale = rng.random(w.insight.shape) < p.insight_forgetting
+    learned = first_hand & ~w.first_hand
+    first_hand = (first_hand & ~stale) | learned
+    insight = (w.insight & ~stale) | first_hand
+    if p.knowledge_diffusion_rate > 0:
+        trust = knowledge.expected_trust(f.trust_positive, f.trust_negative)
+        weights = knowledge.diffusion_weights(w.network, w.department, trust, w.engagement * w.alignment)
+        beliefs, insight, adopted = knowledge.diffusion(beliefs, insight, first_hand, w.is_knowledge_carrier,
+                                                        weights, p.knowledge_diffusion_rate, rng)
+        first_hand = first_hand & ~adopted
+    teachers = (np.ones(w.size, dtype=bool) if p.code_learns_from == "everyone"
+                else knowledge.IS_OFFER_DEPARTMENT[w.department])
+    actions = knowledge.act(beliefs, rng) if p.code_evidence == "reality" else None
+    new_beliefs, socialised = knowledge.socialisation(beliefs, f.code, p.socialisation_rate, rng)
+    if actions is not None:
+        code = knowledge.learn_from_reality(actions, f.code, core, p.code_learning_rate, rng, teachers)
+    else:
+        code = knowledge.learn_from_insight(beliefs, insight, f.code, p.code_learning_rate, p.code_evidence_quorum,
+                                            rng, teachers)
+    return {"beliefs": new_beliefs, "insight": insight & ~socialised, "first_hand": first_hand & ~socialised,
+            "core_needs": core, "segment_needs": segment_needs, "code": code}
+
+
+@pytest.mark.parametrize("overrides", [
+    {},  # the defaults
+    {"knowledge_diffusion_rate": 0.9, "contact_learning_rate": 0.5, "insight_forgetting": 0.3,
+     "socialisation_rate": 0.4, "code_learning_rate": 0.6, "code_evidence_quorum": 2.0},
+    {"carriers_per_department": 2, "knowledge_diffusion_rate": 0.7, "contact_learning_rate": 0.4},
+    {"code_learns_from": "everyone", "knowledge_diffusion_rate": 0.0},
+    {"code_evidence": "reality", "knowledge_diffusion_rate": 0.5, "code_learning_rate": 0.5},
+])
+def test_the_compiled_week_gives_the_rules_bit_for_bit(overrides):
+    world, p = small_world(seed=21, **overrides)
+    for week in range(8):  # weeks in a row, so that evidence, carriers' relays and staleness build up
+        world.week.number = week
+        rules_rng, rng = np.random.default_rng(week), np.random.default_rng(week)
+        rules = week_by_the_rules(world, p, rules_rng)
+        compiled = knowledge.step(world, p, rng)
+        assert rng.random() == rules_rng.random()  # the same number of draws
+        for name, value in {**compiled["workforce"], **compiled["firm"]}.items():
+            assert value.dtype == rules[name].dtype and np.array_equal(value, rules[name]), (week, name)
+        compiled.apply_to(world)

@@ -36,6 +36,7 @@
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 import scipy.sparse as sp
 
@@ -52,13 +53,25 @@ PROMOTER_SCORE, DETRACTOR_SCORE = 9, 6  # the standard NPS cut-offs
 
 def score(satisfaction: np.ndarray, p: ParameterValues) -> np.ndarray:
     """Likelihood to recommend, 0-10."""
-    return np.clip(np.rint(p.score_at_expectation + p.score_per_unit * satisfaction), 0, 10)
+    return _score(satisfaction, p.score_at_expectation, p.score_per_unit)
 
 
 def perception(satisfaction: np.ndarray, p: ParameterValues) -> np.ndarray:
     """+1 positive (promoter), 0 standard (passive), −1 negative (detractor) (S1.5)."""
-    s = score(satisfaction, p)
-    return (s >= PROMOTER_SCORE).astype(np.int8) - (s <= DETRACTOR_SCORE).astype(np.int8)
+    return _perception(satisfaction, p.score_at_expectation, p.score_per_unit)
+
+
+# The rules per customer, compiled: numpy ufuncs for whole arrays, and called one customer at a time
+# by the week's compiled passes below.
+@numba.vectorize(["float64(float64, float64, float64)"], cache=True)
+def _score(satisfaction, score_at_expectation, score_per_unit):  # pragma: no cover - compiled
+    return min(max(np.rint(score_at_expectation + score_per_unit * satisfaction), 0.0), 10.0)
+
+
+@numba.vectorize(["int8(float64, float64, float64)"], cache=True)
+def _perception(satisfaction, score_at_expectation, score_per_unit):  # pragma: no cover - compiled
+    s = _score(satisfaction, score_at_expectation, score_per_unit)
+    return (s >= PROMOTER_SCORE) - (s <= DETRACTOR_SCORE)
 
 
 def perception_counts(perceived: np.ndarray) -> np.ndarray:
@@ -120,30 +133,60 @@ def updated_promoter_ties(is_promoter: np.ndarray, known: PromoterTies | None, s
     (sums of the same 0/1 weights, exact in floating point).
     """
     if known is not None and weak_ties is not None and strong_ties is not None:
-        changed = np.flatnonzero(is_promoter != known.promoters)
+        changed = _changed(is_promoter, known.promoters)
         if changed.size <= FULL_RECOUNT_SHARE * is_promoter.size:
-            sign = np.where(is_promoter[changed], 1.0, -1.0)
-            return PromoterTies(is_promoter, _add_columns(known.weak, weak_ties, changed, sign),
-                                _add_columns(known.strong, strong_ties, changed, sign))
+            weak, strong = known.weak.copy(), known.strong.copy()
+            _add_columns(weak, weak_ties.indptr, weak_ties.indices, weak_ties.data, changed, is_promoter)
+            _add_columns(strong, strong_ties.indptr, strong_ties.indices, strong_ties.data, changed, is_promoter)
+            return PromoterTies(is_promoter, weak, strong)
     return PromoterTies(is_promoter, *promoter_ties(is_promoter, strong_ties, weak_ties))
 
 
-def _add_columns(counts: np.ndarray, ties: sp.csr_matrix, columns: np.ndarray, sign: np.ndarray) -> np.ndarray:
-    """counts + ties[:, columns] @ sign for a symmetric CSR ``ties`` (rows stand in for columns)."""
-    start, stop = ties.indptr[columns], ties.indptr[columns + 1]
-    length = stop - start
-    # Positions of every tie of every changed customer, concatenated: start_c, start_c + 1, ..., stop_c - 1.
-    position = np.arange(length.sum()) + np.repeat(start - np.cumsum(length) + length, length)
-    updated = counts.copy()
-    np.add.at(updated, ties.indices[position], ties.data[position] * np.repeat(sign, length))
-    return updated
+@numba.njit(cache=True, nogil=True)
+def _changed(now, before):  # pragma: no cover - compiled
+    """The indices where two masks differ."""
+    changed = np.empty(now.size, np.int64)
+    count = 0
+    for i in range(now.size):
+        if now[i] != before[i]:
+            changed[count] = i
+            count += 1
+    return changed[:count]
+
+
+@numba.njit(cache=True, nogil=True)
+def _add_columns(counts, indptr, indices, data, columns, is_promoter):  # pragma: no cover - compiled
+    """counts += ties[:, columns] @ (±1: +1 for a new promoter, −1 for a former one), in place.
+
+    For a symmetric CSR ``ties`` a column's ties are its row's. The weights
+    are small integers, so the sums are exact in any order.
+    """
+    for c in columns:
+        sign = 1.0 if is_promoter[c] else -1.0
+        for t in range(indptr[c], indptr[c + 1]):
+            counts[indices[t]] += data[t] * sign
 
 
 def referral_probability(weak_count, strong_count, p: ParameterValues) -> np.ndarray:
     """1 − (1 − b_w)^j (1 − b_s)^k, as one exponential per prospect."""
-    log_none = (weak_count * np.log1p(-min(p.referral_prob_weak, 1 - 1e-15))
-                + strong_count * np.log1p(-min(p.referral_prob_strong, 1 - 1e-15)))
-    return -np.expm1(log_none)
+    return _referral_probability(weak_count, strong_count, *_log_no_referral(p))
+
+
+def _log_no_referral(p: ParameterValues) -> tuple[float, float]:
+    """log(1 − b_w), log(1 − b_s): the log chance that one weak or strong promoter tie does not refer."""
+    return (float(np.log1p(-min(p.referral_prob_weak, 1 - 1e-15))),
+            float(np.log1p(-min(p.referral_prob_strong, 1 - 1e-15))))
+
+
+@numba.njit(cache=True)
+def _log_no_referral_of(weak_count, strong_count, log_no_weak, log_no_strong):  # pragma: no cover - compiled
+    """log((1 − b_w)^j (1 − b_s)^k): the log chance that none of a prospect's promoter ties refers it."""
+    return weak_count * log_no_weak + strong_count * log_no_strong
+
+
+@numba.vectorize(["float64(float64, float64, float64, float64)"], cache=True)
+def _referral_probability(weak_count, strong_count, log_no_weak, log_no_strong):  # pragma: no cover - compiled
+    return -np.expm1(_log_no_referral_of(weak_count, strong_count, log_no_weak, log_no_strong))
 
 
 def review_exposure(n_reviews: int, review_reach: float, n_prospects: int) -> float:
@@ -162,70 +205,155 @@ def shitstorm_weeks_left(weeks_left: int, n_reviews: int, n_active: int, thresho
 
 def churn_hazard(perceived: np.ndarray, shielded: np.ndarray, p: ParameterValues) -> np.ndarray:
     """Weekly probability of leaving: by brand perception, plus for the shielded."""
-    return np.where(perceived == NEGATIVE, p.churn_negative, p.churn_base) + p.shielded_churn * shielded
+    return _churn_hazard(perceived, shielded, p.churn_negative, p.churn_base, p.shielded_churn)
+
+
+@numba.vectorize(["float64(int8, boolean, float64, float64, float64)"], cache=True)
+def _churn_hazard(perceived, shielded, churn_negative, churn_base, shielded_churn):  # pragma: no cover - compiled
+    return (churn_negative if perceived == NEGATIVE else churn_base) + shielded_churn * shielded
+
+
+#: ``perceived`` of a customer who was not active at the start of the week (no perception).
+NOT_ACTIVE = 2
 
 
 def step(world: World, p: ParameterValues, rng: np.random.Generator) -> Effects:
     m, week = world.market, world.week
     status, satisfaction = m.status.copy(), m.satisfaction.copy()
-    # Everything below reads the active customers only: prospects and the lost have no perception.
-    active = np.flatnonzero(status == ACTIVE)
-
+    # The week runs in compiled passes over the customers, with the random draws in this order:
+    # touchpoints and churn one per customer (so the stream does not depend on who is active),
+    # reviews, then per prospect and per interested prospect.
+    touch_draws, touch_chance = np.zeros(0), 0.0
     if p.enable_experience:
         ordering = week.ordering
         x = experience(world, p, ordering, week.order_quality, week.order_failed)
         satisfaction[ordering] = (1.0 - p.satisfaction_memory) * satisfaction[ordering] + p.satisfaction_memory * x
-        touch_draws = rng.random(m.size)  # one draw per customer, so the stream does not depend on who is active
-        touched = active[touch_draws[active] < min(1.0, p.touchpoint_reach * week.touch_intensity)]
-        satisfaction[touched] += p.satisfaction_memory * p.touchpoint_bonus
-    perceived = perception(satisfaction[active], p)
+        touch_draws = rng.random(m.size)
+        touch_chance = min(1.0, p.touchpoint_reach * week.touch_intensity)
+    # Everything below reads the active customers only: prospects and the lost have no perception.
+    perceived, is_promoter, n_active, n_negative, n_prospects = _touch_and_perceive(
+        status, satisfaction, touch_draws, touch_chance, p.satisfaction_memory * p.touchpoint_bonus,
+        p.score_at_expectation, p.score_per_unit)
 
     n_reviews, weeks_left = 0, m.shitstorm_weeks_left
     if p.enable_reviews:
-        n_reviews = int(rng.binomial(np.count_nonzero(perceived == NEGATIVE), p.review_prob))
-        weeks_left = shitstorm_weeks_left(weeks_left, n_reviews, active.size, p.shitstorm_threshold,
-                                          p.shitstorm_weeks)
+        n_reviews = int(rng.binomial(n_negative, p.review_prob))
+        weeks_left = shitstorm_weeks_left(weeks_left, n_reviews, n_active, p.shitstorm_threshold, p.shitstorm_weeks)
 
     new_customers = referrals = 0
     ties = m.promoter_ties
-    prospects = np.flatnonzero(status == PROSPECT)
-    converted = prospects[:0]
-    if prospects.size:
-        interested = np.zeros(m.size, dtype=bool)
-        interested[week.leads] = True
-        referred = np.zeros(m.size, dtype=bool)
+    converted = np.zeros(0, dtype=np.int64)
+    if n_prospects:
+        is_lead = np.zeros(m.size, dtype=bool)
+        is_lead[week.leads] = True
+        referral_draws, weak, strong = np.zeros(0), np.zeros(0), np.zeros(0)
         if p.enable_referrals:
-            is_promoter = np.zeros(m.size, dtype=bool)
-            is_promoter[active[perceived == POSITIVE]] = True
             ties = updated_promoter_ties(is_promoter, m.promoter_ties, m.strong_ties, m.weak_ties)
-            chance = referral_probability(ties.weak[prospects], ties.strong[prospects], p)
-            referred[prospects] = rng.random(prospects.size) < chance
-            interested |= referred
-        candidates = prospects[interested[prospects]]
-        keeps = np.where(rng.random(candidates.size) < review_exposure(n_reviews, p.review_reach, prospects.size),
+            referral_draws, weak, strong = rng.random(n_prospects), ties.weak, ties.strong
+        candidates, referred = _interested_prospects(status, is_lead, referral_draws, weak, strong,
+                                                     *_log_no_referral(p))
+        keeps = np.where(rng.random(candidates.size) < review_exposure(n_reviews, p.review_reach, n_prospects),
                          0.0, 1.0)
         if weeks_left > 0:
             keeps = keeps * (1.0 - p.shitstorm_penalty)
-        converted = candidates[rng.random(candidates.size) < keeps]
+        converts = rng.random(candidates.size) < keeps
+        converted = candidates[converts]
         status[converted] = ACTIVE
         satisfaction[converted] = 0.0  # no experience yet: exactly at expectation
-        new_customers, referrals = converted.size, int(np.count_nonzero(referred[converted]))
+        new_customers, referrals = converted.size, int(np.count_nonzero(referred[converts]))
 
-    stays = np.ones(active.size, dtype=bool)
+    churned = 0
+    counts = np.bincount(perceived[perceived != NOT_ACTIVE] + 1, minlength=3) if not p.enable_churn else None
     if p.enable_churn:
-        churn_draws = rng.random(m.size)
-        stays = churn_draws[active] >= churn_hazard(perceived, m.shielded_of(active), p)
-        status[active[~stays]] = LOST
-
+        churned, counts = _churn(status, perceived, m.ad_fatigue, m.shield_threshold, rng.random(m.size),
+                                 p.churn_negative, p.churn_base, p.shielded_churn)
     # This week's customers: those who stayed, with the perception computed above, and the new ones.
-    counts = perception_counts(np.concatenate([perceived[stays], perception(satisfaction[converted], p)]))
+    counts = counts + perception_counts(perception(satisfaction[converted], p))
     return Effects(
         market={"status": status, "satisfaction": satisfaction, "shitstorm_weeks_left": weeks_left,
                 "promoter_ties": ties},
         firm={"success": net_promoter_score_of_counts(*counts) / 100.0},
         week={"new_customers": new_customers, "referrals": referrals, "negative_reviews": n_reviews,
-              "churned": int(active.size - np.count_nonzero(stays)), "perception_counts": counts},
+              "churned": churned, "perception_counts": counts},
     )
+
+
+@numba.njit(cache=True, nogil=True)
+def _touch_and_perceive(status, satisfaction, touch_draws, touch_chance, touch_gain, score_at_expectation,
+                        score_per_unit):  # pragma: no cover - compiled
+    """Touchpoints (into ``satisfaction``, in place) and the perception of every active customer.
+
+    Returns the perception per customer (``NOT_ACTIVE`` for the others), the
+    promoter mask, and the numbers of active customers, detractors and prospects.
+    """
+    n = status.size
+    perceived = np.full(n, NOT_ACTIVE, np.int8)
+    is_promoter = np.zeros(n, np.bool_)
+    n_active = n_negative = n_prospects = 0
+    for i in range(n):
+        if status[i] == PROSPECT:
+            n_prospects += 1
+        if status[i] != ACTIVE:
+            continue
+        n_active += 1
+        if touch_draws.size and touch_draws[i] < touch_chance:
+            satisfaction[i] += touch_gain
+        brand = _perception(satisfaction[i], score_at_expectation, score_per_unit)
+        perceived[i] = brand
+        is_promoter[i] = brand == POSITIVE
+        n_negative += brand == NEGATIVE
+    return perceived, is_promoter, n_active, n_negative, n_prospects
+
+
+@numba.njit(cache=True, nogil=True)
+def _interested_prospects(status, is_lead, referral_draws, weak, strong, log_no_weak,
+                          log_no_strong):  # pragma: no cover - compiled
+    """The prospects who are interested (a lead, or referred: one draw per prospect, in order).
+
+    Returns them and, for each, whether a promoter referred them.
+    """
+    n = status.size
+    candidates = np.empty(n, np.int64)
+    referred = np.empty(n, np.bool_)
+    count = prospect = 0
+    for i in range(n):
+        if status[i] != PROSPECT:
+            continue
+        by_referral = False
+        if referral_draws.size:
+            draw = referral_draws[prospect]
+            log_none = _log_no_referral_of(weak[i], strong[i], log_no_weak, log_no_strong)
+            # 1 − e^x ≤ −x, and expm1 is exact to an ulp: a draw above −x (with room to spare) needs no
+            # exponential. Most prospects have few promoter ties, so this spares most of them.
+            by_referral = draw < -log_none * (1.0 + 1e-12) and draw < -np.expm1(log_none)
+        prospect += 1
+        if by_referral or is_lead[i]:
+            candidates[count] = i
+            referred[count] = by_referral
+            count += 1
+    return candidates[:count], referred[:count]
+
+
+@numba.njit(cache=True, nogil=True)
+def _churn(status, perceived, ad_fatigue, shield_threshold, churn_draws, churn_negative, churn_base,
+           shielded_churn):  # pragma: no cover - compiled
+    """Active customers leave (``status`` in place) at their hazard, one draw per customer.
+
+    Returns how many left and the perception counts (negative, neutral, positive) of those who stayed.
+    """
+    churned = 0
+    counts = np.zeros(3, np.int64)
+    for i in range(status.size):
+        brand = perceived[i]
+        if brand == NOT_ACTIVE:
+            continue
+        shielded = ad_fatigue[i] > shield_threshold[i]
+        if churn_draws[i] >= _churn_hazard(brand, shielded, churn_negative, churn_base, shielded_churn):
+            counts[brand + 1] += 1
+        else:
+            status[i] = LOST
+            churned += 1
+    return churned, counts
 
 
 #: Weeks of customer history simulated before week 0 (several satisfaction memories and churn times).

@@ -42,10 +42,17 @@ form. One week:
 
 Offer fit (S4.5) of segment ``g`` is the share of dimensions where the code
 equals ``r_g``.
+
+The functions below state each rule on whole arrays; :func:`step` draws the
+week's random numbers in the same order and runs rules 2–5 in one compiled
+pass (:func:`_chain_week`), which gives the same numbers bit for bit
+(tests/mechanisms/test_knowledge.py checks it against the functions) at a
+fraction of the time: the rules touch every employee × need 20 times a week.
 """
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 import scipy.sparse as sp
 
@@ -79,12 +86,18 @@ def contact_learning(world: World, p: ParameterValues, rng: np.random.Generator,
     return np.where(learns, heard, w.beliefs).astype(np.int8), w.first_hand | learns, learns
 
 
+def channel_gain(trust: np.ndarray) -> np.ndarray:
+    """g between every pair of departments: 1 inside a department, √(T_ij T_ji)/½ across."""
+    between = np.sqrt(trust * trust.T) / UNINFORMED_TRUST
+    np.fill_diagonal(between, 1.0)
+    return between
+
+
 def diffusion_weights(network: sp.csr_matrix, department: np.ndarray, trust: np.ndarray,
                       sender_weight: np.ndarray) -> sp.csr_matrix:
     """w_ij = a_ij · g_ij · h_j, g = 1 inside a department, √(T_ij T_ji)/½ across."""
     # g for every pair of departments first, then per tie: one lookup instead of a computation per tie.
-    between = np.sqrt(trust * trust.T) / UNINFORMED_TRUST
-    np.fill_diagonal(between, 1.0)
+    between = channel_gain(trust)
     # Same sparsity structure as the network: only the values change from week to week.
     rows = np.repeat(np.arange(network.shape[0]), np.diff(network.indptr))
     channel = between[department[rows], department[network.indices]]
@@ -124,9 +137,19 @@ def socialisation(beliefs: np.ndarray, code: np.ndarray, rate: float, rng: np.ra
     return (beliefs + moves * step_toward_code).astype(np.int8), moves
 
 
+def evidence_votes(beliefs: np.ndarray, insight: np.ndarray, teachers: np.ndarray) -> np.ndarray:
+    """v_k = Σ_i u_ik b_ik over the teachers: their evidence on each need."""
+    return ((beliefs * insight)[teachers]).sum(axis=0, dtype=np.int64)
+
+
 def learn_from_insight(beliefs, insight, code, rate, quorum, rng, teachers):
     """The code adopts the sign of the teachers' evidence vote v with prob. p2 · min(1, |v| / quorum)."""
-    votes = ((beliefs * insight)[teachers]).sum(axis=0, dtype=np.int64)
+    return learn_from_votes(evidence_votes(beliefs, insight, teachers), code, rate, quorum, rng)
+
+
+def learn_from_votes(votes: np.ndarray, code: np.ndarray, rate: float, quorum: float,
+                     rng: np.random.Generator) -> np.ndarray:
+    """Rule 5 on the votes: where sign(v) differs from the code, adopt it with prob. p2 · min(1, |v| / q)."""
     draws = rng.random(code.size)
     majority = np.sign(votes).astype(np.int8)
     change = (majority != 0) & (majority != code) & (draws < rate * np.minimum(1.0, np.abs(votes) / quorum))
@@ -157,31 +180,134 @@ def step(world: World, p: ParameterValues, rng: np.random.Generator) -> Effects:
     # configuration run with this seed, and nothing in the world is advanced by drawing it.
     needs_rng = np.random.default_rng([f.needs_seed, world.week.number])
     core, segment_needs = turbulence(f.core_needs, f.segment_needs, p.market_turbulence, needs_rng)
-    beliefs, first_hand, _ = contact_learning(world, p, rng, segment_needs)
-    stale = rng.random(w.insight.shape) < p.insight_forgetting
-    learned = first_hand & ~w.first_hand
-    first_hand = (first_hand & ~stale) | learned  # what was learned this week is fresh
-    insight = (w.insight & ~stale) | first_hand
-    if p.knowledge_diffusion_rate > 0:
-        trust = expected_trust(f.trust_positive, f.trust_negative)
-        sender_weight = w.engagement * w.alignment
-        weights = diffusion_weights(w.network, w.department, trust, sender_weight)
-        beliefs, insight, adopted = diffusion(beliefs, insight, first_hand, w.is_knowledge_carrier, weights,
-                                              p.knowledge_diffusion_rate, rng)
-        first_hand = first_hand & ~adopted  # a belief changed by others is not one's own evidence
+    reality = p.code_evidence == "reality"
+    # The week's draws, in the order the rules make them (contact_learning, staleness, diffusion, act,
+    # socialisation; learn_from_* draws its own last).
+    m = world.market
+    active_segments = m.segment[m.status == ACTIVE]
+    pool = active_segments if active_segments.size else m.segment
+    met_segment = pool[rng.integers(0, pool.size, w.size)]
+    learn_draws = rng.random(w.beliefs.shape)
+    stale_draws = rng.random(w.insight.shape)
+    diffuses = p.knowledge_diffusion_rate > 0
+    adopt_draws = rng.random(w.beliefs.shape) if diffuses else np.zeros((0, 0))
+    coin_draws = rng.random(w.beliefs.shape) if reality else np.zeros((0, 0))
+    social_draws = rng.random(w.beliefs.shape)
     teachers = (np.ones(w.size, dtype=bool) if p.code_learns_from == "everyone"
                 else IS_OFFER_DEPARTMENT[w.department])
-    # Socialisation and code learning are simultaneous (March's period): both read this week's beliefs.
-    actions = act(beliefs, rng) if p.code_evidence == "reality" else None
-    new_beliefs, socialised = socialisation(beliefs, f.code, p.socialisation_rate, rng)
-    if actions is not None:
+    beliefs, insight, first_hand, votes, actions = _chain_week(
+        w.beliefs, w.insight, w.first_hand, segment_needs, met_segment,
+        p.contact_learning_rate * w.engagement * w.alignment * w.is_customer_contact, learn_draws,
+        p.insight_forgetting, stale_draws,
+        p.knowledge_diffusion_rate, adopt_draws, w.network.indptr, w.network.indices,
+        w.network.data.astype(np.float64), w.department,
+        channel_gain(expected_trust(f.trust_positive, f.trust_negative)), w.engagement * w.alignment,
+        w.is_knowledge_carrier, f.code, p.socialisation_rate, social_draws, coin_draws, teachers,
+    )
+    if reality:
         code = learn_from_reality(actions, f.code, core, p.code_learning_rate, rng, teachers)
     else:
-        code = learn_from_insight(beliefs, insight, f.code, p.code_learning_rate, p.code_evidence_quorum, rng, teachers)
+        code = learn_from_votes(votes, f.code, p.code_learning_rate, p.code_evidence_quorum, rng)
     return Effects(
-        workforce={"beliefs": new_beliefs, "insight": insight & ~socialised, "first_hand": first_hand & ~socialised},
+        workforce={"beliefs": beliefs, "insight": insight, "first_hand": first_hand},
         firm={"core_needs": core, "segment_needs": segment_needs, "code": code},
     )
+
+
+@numba.njit(cache=True, nogil=True)
+def _chain_week(beliefs, insight, first_hand, segment_needs, met_segment, learn, learn_draws,
+                forgetting, stale_draws, diffusion_rate, adopt_draws, indptr, indices, tie, department,
+                between, sender_weight, is_carrier, code, socialisation_rate, social_draws, coin_draws,
+                teachers):  # pragma: no cover - compiled; test_knowledge checks it against the functions
+    """Rules 2–5 of one week in one pass (rule 5 up to the votes): the functions above, fused.
+
+    Returns the new beliefs, insight and first-hand masks, the teachers' votes
+    and, where ``coin_draws`` is given (March's rule), the actions.
+    """
+    n, m = beliefs.shape
+    # Rule 2: contact learning, then staleness (fresh first-hand evidence does not go stale).
+    heard = np.empty((n, m), np.int8)
+    fresh = np.empty((n, m), np.bool_)
+    evidence = np.empty((n, m), np.bool_)
+    for i in range(n):
+        for k in range(m):
+            learns = learn_draws[i, k] < learn[i]
+            heard[i, k] = segment_needs[met_segment[i], k] if learns else beliefs[i, k]
+            stale = stale_draws[i, k] < forgetting
+            fresh[i, k] = ((first_hand[i, k] or learns) and not stale) or (learns and not first_hand[i, k])
+            evidence[i, k] = (insight[i, k] and not stale) or fresh[i, k]
+    new_beliefs = heard.copy()
+    new_insight = evidence.copy()
+    new_first_hand = fresh.copy()
+    if diffusion_rate > 0:
+        # Rule 3. What each employee passes on, as lists of (need, ±1) per sender: first-hand
+        # evidence, and what a carrier heard. Most of it is 0, and adding 0 changes no sum.
+        front_start, front_need, front_sign = _nonzero_rows(heard, fresh, evidence, is_carrier, False)
+        relay_start, relay_need, relay_sign = _nonzero_rows(heard, fresh, evidence, is_carrier, True)
+        from_front_line = np.empty(m)
+        from_carriers = np.empty(m)
+        for i in range(n):
+            from_front_line[:] = 0.0
+            from_carriers[:] = 0.0
+            for t in range(indptr[i], indptr[i + 1]):  # in the order of the ties, as W @ x sums them
+                j = indices[t]
+                weight = tie[t] * between[department[i], department[j]] * sender_weight[j]
+                for e in range(front_start[j], front_start[j + 1]):
+                    from_front_line[front_need[e]] += weight * front_sign[e]
+                for e in range(relay_start[j], relay_start[j + 1]):
+                    from_carriers[relay_need[e]] += weight * relay_sign[e]
+            for k in range(m):
+                signal = from_front_line[k] if is_carrier[i] else from_front_line[k] + from_carriers[k]
+                draw = adopt_draws[i, k]
+                # ρ (1 − e^{−|s|}) ≤ ρ also in floating point: a draw of ρ or more needs no exponential.
+                if signal == 0.0 or draw >= diffusion_rate or not draw < diffusion_rate * (1.0 - np.exp(-abs(signal))):
+                    continue
+                sign = 1 if signal > 0 else -1
+                changed = sign != heard[i, k]
+                new_beliefs[i, k] = sign
+                if is_carrier[i] or np.sign(from_carriers[k]) == sign:
+                    new_insight[i, k] = True
+                elif changed:
+                    new_insight[i, k] = False
+                if changed:
+                    new_first_hand[i, k] = False
+    # Rules 4 and 5 read the same beliefs (March's period): the votes and actions before socialisation.
+    votes = np.zeros(m, np.int64)
+    actions = np.empty(coin_draws.shape, np.int8)
+    for i in range(n):
+        for k in range(m):
+            belief = new_beliefs[i, k]
+            if teachers[i] and new_insight[i, k]:
+                votes[k] += belief
+            if coin_draws.size:
+                actions[i, k] = belief if belief != 0 else (-1 if coin_draws[i, k] < 0.5 else 1)
+            if code[k] != 0 and belief != code[k] and social_draws[i, k] < socialisation_rate:
+                new_beliefs[i, k] = belief + (1 if code[k] > belief else -1)
+                new_insight[i, k] = False
+                new_first_hand[i, k] = False
+    return new_beliefs, new_insight, new_first_hand, votes, actions
+
+
+@numba.njit(cache=True, nogil=True)
+def _nonzero_rows(beliefs, first_hand, insight, is_carrier, relayed):  # pragma: no cover - compiled
+    """Per employee, the needs (and signs) of the evidence they pass on, as compressed rows.
+
+    ``relayed=False``: first-hand beliefs; ``True``: a carrier's evidence that is not first-hand.
+    """
+    n, m = beliefs.shape
+    start = np.zeros(n + 1, np.int64)
+    need = np.empty(n * m, np.int64)
+    sign = np.empty(n * m, np.float64)
+    count = 0
+    for j in range(n):
+        for k in range(m):
+            passes = (is_carrier[j] and insight[j, k] and not first_hand[j, k]) if relayed else first_hand[j, k]
+            if passes and beliefs[j, k] != 0:
+                need[count] = k
+                sign[count] = beliefs[j, k]
+                count += 1
+        start[j + 1] = count
+    return start, need[:count], sign[:count]
 
 
 def segment_fit(code: np.ndarray, segment_needs: np.ndarray) -> np.ndarray:

@@ -49,6 +49,8 @@ from orgsim.state import (
     settle_attitudes,
 )
 
+#: The pairs of different departments (the trust between them).
+OFF_DIAGONAL = ~np.eye(dep.N_DEPARTMENTS, dtype=bool)
 #: Above this market size customers get no Mesa agent views unless asked for.
 CUSTOMER_VIEW_LIMIT = 20_000
 
@@ -251,14 +253,13 @@ class OrgModel(mesa.Model):
     def measure(self) -> dict[str, float]:
         """This week's outputs (see orgsim.outputs.OUTPUTS); reads the state, changes nothing."""
         p, w, f, m, week = self.params, self.workforce, self.firm, self.market, self.world.week
-        counts = [np.count_nonzero(m.status == status) for status in (PROSPECT, ACTIVE, LOST)]
+        counts = np.bincount(m.status, minlength=3)  # PROSPECT, ACTIVE, LOST
         n_active = int(counts[ACTIVE])
         perception_counts = week.perception_counts  # counted by the customers' mechanism this week
         if perception_counts is None:  # week 0, or a week without it
             perception_counts = customers.perception_counts(customers.perception(m.satisfaction[m.status == ACTIVE], p))
         share = perception_counts / max(n_active, 1)  # negative, neutral, positive
         trust_matrix = self.trust_matrix
-        off_diagonal = ~np.eye(dep.N_DEPARTMENTS, dtype=bool)
         rnd = w.department == dep.RND
         fit = knowledge.segment_fit(f.code, f.segment_needs)
         n_orders = week.ordering.size
@@ -273,7 +274,7 @@ class OrgModel(mesa.Model):
             "knowledge_reach": float(knowledge.knowledge_share(w.beliefs[rnd], f.core_needs).mean()),
             "offer_fit": float(np.mean(fit[m.segment])),
             "trust_sales_in_marketing": float(trust_matrix[dep.SALES, dep.MARKETING]),
-            "mean_trust": float(trust_matrix[off_diagonal].mean()),
+            "mean_trust": float(trust_matrix[OFF_DIAGONAL].mean()),
             "handoff_failures": float(week.handoff_failures.sum()),
             "order_failure_rate": failed_orders / n_orders if n_orders else 0.0,
             "duplicate_work": float(week.duplicates.sum()),

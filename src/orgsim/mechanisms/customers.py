@@ -63,12 +63,12 @@ def perception(satisfaction: np.ndarray, p: ParameterValues) -> np.ndarray:
 
 # The rules per customer, compiled: numpy ufuncs for whole arrays, and called one customer at a time
 # by the week's compiled passes below.
-@numba.vectorize(["float64(float64, float64, float64)"], cache=True)
+@numba.vectorize(cache=True)
 def _score(satisfaction, score_at_expectation, score_per_unit):  # pragma: no cover - compiled
     return min(max(np.rint(score_at_expectation + score_per_unit * satisfaction), 0.0), 10.0)
 
 
-@numba.vectorize(["int8(float64, float64, float64)"], cache=True)
+@numba.vectorize(cache=True)
 def _perception(satisfaction, score_at_expectation, score_per_unit):  # pragma: no cover - compiled
     s = _score(satisfaction, score_at_expectation, score_per_unit)
     return (s >= PROMOTER_SCORE) - (s <= DETRACTOR_SCORE)
@@ -184,7 +184,7 @@ def _log_no_referral_of(weak_count, strong_count, log_no_weak, log_no_strong):  
     return weak_count * log_no_weak + strong_count * log_no_strong
 
 
-@numba.vectorize(["float64(float64, float64, float64, float64)"], cache=True)
+@numba.vectorize(cache=True)
 def _referral_probability(weak_count, strong_count, log_no_weak, log_no_strong):  # pragma: no cover - compiled
     return -np.expm1(_log_no_referral_of(weak_count, strong_count, log_no_weak, log_no_strong))
 
@@ -208,7 +208,7 @@ def churn_hazard(perceived: np.ndarray, shielded: np.ndarray, p: ParameterValues
     return _churn_hazard(perceived, shielded, p.churn_negative, p.churn_base, p.shielded_churn)
 
 
-@numba.vectorize(["float64(int8, boolean, float64, float64, float64)"], cache=True)
+@numba.vectorize(cache=True)
 def _churn_hazard(perceived, shielded, churn_negative, churn_base, shielded_churn):  # pragma: no cover - compiled
     return (churn_negative if perceived == NEGATIVE else churn_base) + shielded_churn * shielded
 

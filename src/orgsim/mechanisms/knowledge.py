@@ -230,12 +230,15 @@ def _chain_week(beliefs, insight, first_hand, segment_needs, met_segment, learn,
     fresh = np.empty((n, m), np.bool_)
     evidence = np.empty((n, m), np.bool_)
     for i in range(n):
+        needs = segment_needs[met_segment[i]]
         for k in range(m):
+            # Bitwise & | on the masks, not `and`/`or`: random outcomes would make the branches mispredict.
             learns = learn_draws[i, k] < learn[i]
-            heard[i, k] = segment_needs[met_segment[i], k] if learns else beliefs[i, k]
-            stale = stale_draws[i, k] < forgetting
-            fresh[i, k] = ((first_hand[i, k] or learns) and not stale) or (learns and not first_hand[i, k])
-            evidence[i, k] = (insight[i, k] and not stale) or fresh[i, k]
+            kept = stale_draws[i, k] >= forgetting
+            had = first_hand[i, k]
+            heard[i, k] = needs[k] if learns else beliefs[i, k]
+            fresh[i, k] = ((had | learns) & kept) | (learns & (had ^ True))
+            evidence[i, k] = (insight[i, k] & kept) | fresh[i, k]
     new_beliefs = heard.copy()
     new_insight = evidence.copy()
     new_first_hand = fresh.copy()

@@ -22,6 +22,7 @@ all (S1.4):
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from orgsim import departments as dep
@@ -44,9 +45,22 @@ def order_quality(contrib: np.ndarray, department: np.ndarray, n_orders: int, we
                   rng: np.random.Generator) -> np.ndarray:
     """Quality of each of ``n_orders`` orders, each served by one member per department."""
     start, size = department_blocks(department)
-    offsets = (rng.random((n_orders, size.size)) * size).astype(np.int64)
-    team = contrib[start[None, :] + offsets]
-    return weakest_link_weight * team.min(axis=1) + (1 - weakest_link_weight) * team.mean(axis=1)
+    return _team_quality(contrib, start, size, rng.random((n_orders, size.size)), weakest_link_weight)
+
+
+@numba.njit(cache=True, nogil=True)
+def _team_quality(contrib, start, size, draws, weakest_link_weight):  # pragma: no cover - compiled
+    """Q = λ min + (1 − λ) mean over each order's team: member ⌊u · size_d⌋ of department d."""
+    n_orders, n_departments = draws.shape
+    quality = np.empty(n_orders)
+    for order in range(n_orders):
+        total, weakest = 0.0, np.inf
+        for d in range(n_departments):
+            q = contrib[start[d] + np.int64(draws[order, d] * size[d])]
+            total += q
+            weakest = min(weakest, q)
+        quality[order] = weakest_link_weight * weakest + (1 - weakest_link_weight) * (total / n_departments)
+    return quality
 
 
 def step(world: World, p: ParameterValues, rng: np.random.Generator) -> Effects:

@@ -694,7 +694,7 @@ def _local(tasks: Iterator[dict[str, Any]], workers: int) -> Generator[pd.DataFr
             yield simulate(task)
         return
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["orgsim.model", "orgsim.experiment"])
+    context.set_forkserver_preload(["orgsim.model", "orgsim.experiment", "orgsim.warm"])
     # Ctrl-C or a TERM to the process group would kill the fork server (mid-import with a traceback,
     # or later, so that no worker could be started): it starts with both signals blocked and keeps
     # them so. Workers unblock TERM once they handle it; orgsim gets any signal sent meanwhile as soon

@@ -223,6 +223,7 @@ def _preload() -> None:
     import orgsim.model  # noqa: F401
     import orgsim.ui.charts  # noqa: F401
     import orgsim.ui.info  # noqa: F401
+    import orgsim.warm  # noqa: F401 - the model's compiled passes, loaded once for all workers
 
     gc.freeze()  # the collector would otherwise write to every shared object, and so copy its page
 

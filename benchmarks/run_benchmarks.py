@@ -11,7 +11,11 @@ Three tables, every case in a fresh process (so peak memory is the case's own):
    52 weeks, build included, and the peak resident memory.
 
 Timings on a shared machine vary by about ±10 %; medians of repeated runs are
-reported where a run is short.
+reported where a run is short. The speed of this machine's core changes from
+hour to hour (by up to 2× on the machines orgsim was measured on), so the
+first line is a yardstick: a plain Python loop of 10 million steps. Compare
+figures measured at different times relative to it, or alternate the two
+versions being compared in one session (``PYTHONPATH=<other checkout>/src``).
 """
 
 from __future__ import annotations
@@ -70,6 +74,18 @@ def in_fresh_process(kind: str, employees: int, customers: int, weeks: int) -> d
     return json.loads(out.stdout)
 
 
+def yardstick() -> None:
+    """The machine's speed now: seconds for a 10-million-step Python loop (best of three)."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        total = 0
+        for step in range(10_000_000):
+            total += step
+        best = min(best, time.perf_counter() - started)
+    print(f"yardstick: a 10-million-step Python loop takes {best:.2f} s on this machine now\n", flush=True)
+
+
 def mesa_ratio() -> None:
     employees, customers, weeks = MESA_PEER_SIZE
     print(f"orgsim (all mechanisms) against idiomatic Mesa (benchmarks/mesa_peer.py, two mechanisms), "
@@ -103,6 +119,7 @@ def main() -> None:
         case = mesa_case if kind == "mesa" else orgsim_case
         print(json.dumps(case(employees, customers, weeks)))
         return
+    yardstick()
     mesa_ratio()
     sizes()
 

@@ -173,10 +173,17 @@ class PeerModel(mesa.Model):
 
 
 def measure(n_customers: int, n_employees: int, weeks: int, seed: int = 1) -> dict:
-    """Time building the model and running ``weeks`` steps of it."""
+    """Time building the model, its first week, and ``weeks`` weeks after it (the steady pace).
+
+    The first week is timed apart, as for orgsim (benchmarks/run_benchmarks.py), whose first week in
+    a process also loads its compiled passes.
+    """
     start = time.perf_counter()
     model = PeerModel(n_customers=n_customers, n_employees=n_employees, seed=seed)
     build_s = time.perf_counter() - start
+    start = time.perf_counter()
+    model.step()
+    first_week_s = time.perf_counter() - start
     start = time.perf_counter()
     for _ in range(weeks):
         model.step()
@@ -186,6 +193,7 @@ def measure(n_customers: int, n_employees: int, weeks: int, seed: int = 1) -> di
         "n_employees": n_employees,
         "weeks": weeks,
         "build_s": build_s,
+        "first_week_s": first_week_s,
         "steps_s": steps_s,
         "step_s_per_week": steps_s / weeks,
         "agent_steps_per_s": (n_customers + n_employees) * weeks / steps_s,

@@ -112,6 +112,7 @@ def test_score_and_perception_use_the_standard_nps_cut_offs(world_and_params):
     s = (raw - 7.0) / 10.0  # so that s0 + k S = raw
     assert customers.score(s, p).tolist() == [0, 0, 6, 6, 7, 7, 8, 9, 9, 10, 10]
     assert customers.perception(s, p).tolist() == [-1, -1, -1, -1, 0, 0, 0, 1, 1, 1, 1]
+    assert customers.perception(s, p).dtype == np.int8  # a brand is stored in a byte, like status
 
 
 def test_net_promoter_score():

@@ -71,7 +71,7 @@ def _score(satisfaction, score_at_expectation, score_per_unit):  # pragma: no co
 @numba.vectorize(cache=True)
 def _perception(satisfaction, score_at_expectation, score_per_unit):  # pragma: no cover - compiled
     s = _score(satisfaction, score_at_expectation, score_per_unit)
-    return (s >= PROMOTER_SCORE) - (s <= DETRACTOR_SCORE)
+    return np.int8((s >= PROMOTER_SCORE) - (s <= DETRACTOR_SCORE))
 
 
 def perception_counts(perceived: np.ndarray) -> np.ndarray:
@@ -220,9 +220,10 @@ NOT_ACTIVE = 2
 def step(world: World, p: ParameterValues, rng: np.random.Generator) -> Effects:
     m, week = world.market, world.week
     status, satisfaction = m.status.copy(), m.satisfaction.copy()
-    # The week runs in compiled passes over the customers, with the random draws in this order:
-    # touchpoints and churn one per customer (so the stream does not depend on who is active),
-    # reviews, then per prospect and per interested prospect.
+    # The week runs in compiled passes over the customers. The random draws, in this order:
+    # touchpoints (one per customer), reviews, referrals (one per prospect), reading reviews and
+    # converting (one each per interested prospect), churn (one per customer). Touchpoints and
+    # churn draw for every customer so that the stream does not depend on who is active.
     touch_draws, touch_chance = np.zeros(0), 0.0
     if p.enable_experience:
         ordering = week.ordering

@@ -31,6 +31,8 @@ from orgsim import departments as dep
 from orgsim import networks
 from orgsim.parameter_types import ParameterValues
 
+# The compiled passes (numba) take these as constants into their machine code, and numba's cache
+# notices changes of their own modules only: after changing them, delete the __pycache__ folders.
 PROSPECT, ACTIVE, LOST = 0, 1, 2
 
 #: Teams drawn at week 0 to estimate the expected order quality.

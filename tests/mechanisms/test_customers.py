@@ -24,6 +24,7 @@ from tests.conftest import (
     assert_same_world,
     just_above,
     just_below,
+    small_model,
     small_world,
     snapshot,
 )
@@ -635,3 +636,91 @@ def test_no_referral_of_chance_zero_even_on_a_draw_of_zero(world_and_params):
     world.market.satisfaction[:] = 0.3  # promoters everywhere, but their word carries no weight
     week = customers.step(world, p, ThresholdRng(0.0))["week"]
     assert week["referrals"] == week["new_customers"] == 0
+
+
+# ------------------------------------------------------------------ the compiled week is the rules, bit for bit
+def week_by_the_rules(world, p, rng):
+    """The customers' week as whole-array rules, in the order of the module docstring: the statement
+    the compiled passes (``customers._touch_and_perceive``, ``_interested_prospects``, ``_churn``) follow."""
+    m, week = world.market, world.week
+    status, satisfaction = m.status.copy(), m.satisfaction.copy()
+    active = np.flatnonzero(status == ACTIVE)
+    if p.enable_experience:
+        ordering = week.ordering
+        x = customers.experience(world, p, ordering, week.order_quality, week.order_failed)
+        satisfaction[ordering] = (1.0 - p.satisfaction_memory) * satisfaction[ordering] + p.satisfaction_memory * x
+        touch_draws = rng.random(m.size)
+        touched = active[touch_draws[active] < min(1.0, p.touchpoint_reach * week.touch_intensity)]
+        satisfaction[touched] += p.satisfaction_memory * p.touchpoint_bonus
+    perceived = customers.perception(satisfaction[active], p)
+    n_reviews, weeks_left = 0, m.shitstorm_weeks_left
+    if p.enable_reviews:
+        n_reviews = int(rng.binomial(np.count_nonzero(perceived == customers.NEGATIVE), p.review_prob))
+        weeks_left = customers.shitstorm_weeks_left(weeks_left, n_reviews, active.size, p.shitstorm_threshold,
+                                                    p.shitstorm_weeks)
+    new_customers = referrals = 0
+    ties = m.promoter_ties
+    prospects = np.flatnonzero(status == PROSPECT)
+    converted = prospects[:0]
+    if prospects.size:
+        interested = np.zeros(m.size, dtype=bool)
+        interested[week.leads] = True
+        referred = np.zeros(m.size, dtype=bool)
+        if p.enable_referrals:
+            is_promoter = np.zeros(m.size, dtype=bool)
+            is_promoter[active[perceived == customers.POSITIVE]] = True
+            ties = customers.updated_promoter_ties(is_promoter, m.promoter_ties, m.strong_ties, m.weak_ties)
+            chance = customers.referral_probability(ties.weak[prospects], ties.strong[prospects], p)
+            referred[prospects] = rng.random(prospects.size) < chance
+            interested |= referred
+        candidates = prospects[interested[prospects]]
+        exposure = customers.review_exposure(n_reviews, p.review_reach, prospects.size)
+        keeps = np.where(rng.random(candidates.size) < exposure, 0.0, 1.0)
+        if weeks_left > 0:
+            keeps = keeps * (1.0 - p.shitstorm_penalty)
+        converted = candidates[rng.random(candidates.size) < keeps]
+        status[converted] = ACTIVE
+        satisfaction[converted] = 0.0
+        new_customers, referrals = converted.size, int(np.count_nonzero(referred[converted]))
+    stays = np.ones(active.size, dtype=bool)
+    if p.enable_churn:
+        churn_draws = rng.random(m.size)
+        stays = churn_draws[active] >= customers.churn_hazard(perceived, m.shielded_of(active), p)
+        status[active[~stays]] = LOST
+    counts = customers.perception_counts(np.concatenate([perceived[stays],
+                                                         customers.perception(satisfaction[converted], p)]))
+    return {"status": status, "satisfaction": satisfaction, "shitstorm_weeks_left": weeks_left,
+            "promoter_ties": ties, "success": customers.net_promoter_score_of_counts(*counts) / 100.0,
+            "new_customers": new_customers, "referrals": referrals, "negative_reviews": n_reviews,
+            "churned": int(active.size - np.count_nonzero(stays)), "perception_counts": counts}
+
+
+@pytest.mark.parametrize("overrides", [
+    {},  # the defaults
+    {"review_prob": 0.5, "shitstorm_threshold": 0.01, "touchpoint_reach": 0.5, "referral_prob_weak": 0.3},
+    {"enable_experience": False, "enable_reviews": False},
+    {"enable_referrals": False, "enable_churn": False},
+    {"customer_network": "complete", "referral_prob_weak": 0.001},
+    {"initial_active_share": 1.0},  # no prospects
+])
+def test_the_compiled_week_gives_the_rules_bit_for_bit(overrides):
+    model = small_model(seed=5, **overrides)
+    for week in range(6):  # weeks of a running model: orders, leads, promoter-tie counts kept from week to week
+        model.step()
+        rules_rng, rng = np.random.default_rng(week), np.random.default_rng(week)
+        rules = week_by_the_rules(model.world, model.params, rules_rng)
+        compiled = customers.step(model.world, model.params, rng)
+        assert rng.random() == rules_rng.random()  # the same number of draws
+        values = {**compiled["market"], **compiled["firm"], **compiled["week"]}
+        assert set(values) == set(rules)
+        for name, expected in rules.items():
+            value = values[name]
+            if name == "promoter_ties":
+                assert (value is None) == (expected is None), week
+                if value is not None:
+                    for part in ("promoters", "weak", "strong"):
+                        assert np.array_equal(getattr(value, part), getattr(expected, part)), (week, part)
+            elif isinstance(expected, np.ndarray):
+                assert value.dtype == expected.dtype and np.array_equal(value, expected), (week, name)
+            else:
+                assert value == expected and type(value) is type(expected), (week, name)

@@ -11,7 +11,7 @@ import pytest
 
 from orgsim.mechanisms import marketing_mix
 from orgsim.state import ACTIVE, LOST, PROSPECT
-from tests.conftest import ThresholdRng, assert_same_world, small_world, snapshot
+from tests.conftest import ThresholdRng, assert_same_world, small_model, small_world, snapshot
 
 MIX = {"marketing_budget": 20_000.0, "ad_share": 0.75, "ad_fatigue_gain": 0.1, "ad_fatigue_recovery": 0.05,
        "ad_hype": 0.2, "purpose_clarity": 0.25, "promise_memory": 0.9, "ad_conversion": 0.3}
@@ -170,3 +170,37 @@ def test_week_zero_fatigue_without_advertising_is_zero():
     assert marketing_mix.stationary_fatigue(exposure, 1.5, 0.1, 0.0).tolist() == [0.0, 1.0, 1.0]
     np.testing.assert_allclose(marketing_mix.stationary_fatigue(exposure, 1.5, 0.1, 0.05),
                                [0.0, 0.15 / 0.2, 0.3 / 0.35], rtol=1e-15)
+
+
+# ------------------------------------------------------------------ the compiled pass is the rules, bit for bit
+def week_by_the_rules(world, p, rng):
+    """The week's advertising as whole-array rules (the module docstring's equations, in numpy's order)."""
+    m = world.market
+    ad_intensity, _ = marketing_mix.intensities(p.marketing_budget, p.ad_share)
+    fatigue = np.clip(m.ad_fatigue + p.ad_fatigue_gain * ad_intensity * m.ad_exposure * (1.0 - m.ad_fatigue)
+                      - p.ad_fatigue_recovery * m.ad_fatigue, 0.0, 1.0)
+    shielded = fatigue > m.shield_threshold
+    heard = p.ad_hype * ad_intensity * m.ad_exposure * (1.0 - p.purpose_clarity)
+    promise = np.where(shielded, m.promise, np.maximum(p.promise_memory * m.promise, heard))
+    prospects = np.flatnonzero(m.status == PROSPECT)
+    pressure = p.ad_conversion * ad_intensity * m.ad_exposure[prospects] * (1.0 - fatigue[prospects])
+    pressure = np.where(shielded[prospects], 0.0, np.minimum(1.0, pressure))
+    return fatigue, promise, prospects[rng.random(prospects.size) < pressure]
+
+
+@pytest.mark.parametrize("overrides", [
+    {},
+    {"marketing_budget": 80_000.0, "ad_share": 0.9, "ad_conversion": 1.0},  # shielding, and leads capped at 1
+    {"initial_active_share": 1.0},  # no prospects
+])
+def test_the_compiled_pass_gives_the_rules_bit_for_bit(overrides):
+    model = small_model(seed=6, **overrides)
+    for week in range(5):
+        model.step()
+        rules_rng, rng = np.random.default_rng(week), np.random.default_rng(week)
+        fatigue, promise, leads = week_by_the_rules(model.world, model.params, rules_rng)
+        effects = marketing_mix.step(model.world, model.params, rng)
+        assert rng.random() == rules_rng.random()
+        assert np.array_equal(effects["market"]["ad_fatigue"], fatigue)
+        assert np.array_equal(effects["market"]["promise"], promise)
+        assert np.array_equal(effects["week"]["leads"], leads) and effects["week"]["leads"].dtype == np.int64

@@ -154,3 +154,18 @@ def test_each_order_is_rated_by_its_own_team(world_and_params):
     order_quality = quality.step(world, p, CyclingRng([0.0, 0.999]))["week"]["order_quality"]
     np.testing.assert_allclose(order_quality, expected, atol=1e-15)
     assert abs(expected[0] - expected[1]) > 1e-3
+
+
+def test_the_compiled_team_quality_gives_the_rule_bit_for_bit():
+    """Q = λ min + (1 − λ) mean as numpy states it; numpy's mean of fewer than eight numbers is their
+    sequential sum over their count, as the compiled pass takes it (from eight, numpy sums pairwise)."""
+    assert dep.N_DEPARTMENTS < 8
+    rng = np.random.default_rng(11)
+    department = np.repeat(np.arange(dep.N_DEPARTMENTS), rng.integers(1, 9, dep.N_DEPARTMENTS))
+    contrib = rng.random(department.size)
+    for weight in (0.0, 0.3, 1.0):
+        draws_rng, rules_rng = np.random.default_rng(12), np.random.default_rng(12)
+        start, size = quality.department_blocks(department)
+        team = contrib[start[None, :] + (rules_rng.random((5_000, size.size)) * size).astype(np.int64)]
+        expected = weight * team.min(axis=1) + (1 - weight) * team.mean(axis=1)
+        assert np.array_equal(quality.order_quality(contrib, department, 5_000, weight, draws_rng), expected)

@@ -178,7 +178,7 @@ def _log_no_referral(p: ParameterValues) -> tuple[float, float]:
             float(np.log1p(-min(p.referral_prob_strong, 1 - 1e-15))))
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _log_no_referral_of(weak_count, strong_count, log_no_weak, log_no_strong):  # pragma: no cover - compiled
     """log((1 − b_w)^j (1 − b_s)^k): the log chance that none of a prospect's promoter ties refers it."""
     return weak_count * log_no_weak + strong_count * log_no_strong

@@ -43,11 +43,13 @@ form. One week:
 Offer fit (S4.5) of segment ``g`` is the share of dimensions where the code
 equals ``r_g``.
 
-The functions below state each rule on whole arrays; :func:`step` draws the
-week's random numbers in the same order and runs rules 2–5 in one compiled
-pass (:func:`_chain_week`), which gives the same numbers bit for bit
-(tests/mechanisms/test_knowledge.py checks it against the functions) at a
-fraction of the time: the rules touch every employee × need 20 times a week.
+The functions below state each rule on whole arrays. :func:`step` does not
+call the functions of rules 2–5: it draws the week's random numbers in the
+same order and runs those rules in one compiled pass (:func:`_chain_week`),
+which gives the same numbers bit for bit at a fraction of the time (the
+rules touch every employee × need some 20 times a week).
+tests/mechanisms/test_knowledge.py composes the functions and checks the
+pass against them, so a change of a rule goes into both.
 """
 
 from __future__ import annotations
@@ -200,7 +202,7 @@ def step(world: World, p: ParameterValues, rng: np.random.Generator) -> Effects:
         p.contact_learning_rate * w.engagement * w.alignment * w.is_customer_contact, learn_draws,
         p.insight_forgetting, stale_draws,
         p.knowledge_diffusion_rate, adopt_draws, w.network.indptr, w.network.indices,
-        w.network.data.astype(np.float64), w.department,
+        w.network.data.astype(np.float64, copy=False), w.department,
         channel_gain(expected_trust(f.trust_positive, f.trust_negative)), w.engagement * w.alignment,
         w.is_knowledge_carrier, f.code, p.socialisation_rate, social_draws, coin_draws, teachers,
     )
@@ -263,6 +265,7 @@ def _chain_week(beliefs, insight, first_hand, segment_needs, met_segment, learn,
                 signal = from_front_line[k] if is_carrier[i] else from_front_line[k] + from_carriers[k]
                 draw = adopt_draws[i, k]
                 # ρ (1 − e^{−|s|}) ≤ ρ also in floating point: a draw of ρ or more needs no exponential.
+                # `not draw < …` rather than `draw >= …`: as in numpy's rule, a NaN is no adoption.
                 if signal == 0.0 or draw >= diffusion_rate or not draw < diffusion_rate * (1.0 - np.exp(-abs(signal))):
                     continue
                 sign = 1 if signal > 0 else -1

@@ -50,7 +50,11 @@ def order_quality(contrib: np.ndarray, department: np.ndarray, n_orders: int, we
 
 @numba.njit(cache=True, nogil=True)
 def _team_quality(contrib, start, size, draws, weakest_link_weight):  # pragma: no cover - compiled
-    """Q = λ min + (1 − λ) mean over each order's team: member ⌊u · size_d⌋ of department d."""
+    """Q = λ min + (1 − λ) mean over each order's team: member ⌊u · size_d⌋ of department d.
+
+    The mean is the sequential sum over the count, which is numpy's mean of fewer than eight numbers
+    (from eight on numpy sums pairwise; test_quality checks the pass against numpy's rule).
+    """
     n_orders, n_departments = draws.shape
     quality = np.empty(n_orders)
     for order in range(n_orders):

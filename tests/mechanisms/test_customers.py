@@ -724,3 +724,46 @@ def test_the_compiled_week_gives_the_rules_bit_for_bit(overrides):
                 assert value.dtype == expected.dtype and np.array_equal(value, expected), (week, name)
             else:
                 assert value == expected and type(value) is type(expected), (week, name)
+
+
+def history_by_the_rules(world, p, p_order_failed, rng):
+    """The customers' history of ``settle`` as whole-array rules (its compiled week: ``_history_week``)."""
+    from orgsim.mechanisms.knowledge import segment_fit
+    from orgsim.mechanisms.marketing_mix import intensities
+    from orgsim.mechanisms.quality import contribution, order_quality
+
+    m, w = world.market, world.workforce
+    fit = segment_fit(world.firm.code, world.firm.segment_needs)[m.segment]
+    fixed = (1.0 - p.quality_share) * fit - m.expectation - p.ad_annoyance * m.ad_fatigue
+    _, touch = intensities(p.marketing_budget, p.ad_share) if p.enable_marketing_mix else (0.0, 0.0)
+    touch_rate = min(1.0, p.touchpoint_reach * touch)
+    contrib = contribution(w.performance, w.engagement, w.alignment)
+    status, satisfaction = m.status.copy(), np.zeros(m.size)
+    for _ in range(customers.CUSTOMER_HISTORY_WEEKS):
+        active = np.flatnonzero(status == ACTIVE)
+        ordering = active[rng.random(active.size) < p.order_rate]
+        quality = (order_quality(contrib, w.department, ordering.size, p.weakest_link_weight, rng)
+                   if p.enable_quality else np.ones(ordering.size))
+        failed = rng.random(ordering.size) < p_order_failed
+        x = p.quality_share * quality + fixed[ordering] - p.failure_penalty * failed
+        satisfaction[ordering] += p.satisfaction_memory * (x - satisfaction[ordering])
+        touched = active[rng.random(active.size) < touch_rate]
+        satisfaction[touched] += p.satisfaction_memory * p.touchpoint_bonus
+        if p.enable_churn:
+            hazard = customers.churn_hazard(customers.perception(satisfaction[active], p), m.shielded_of(active), p)
+            leavers = active[rng.random(active.size) < hazard]
+            prospects = np.flatnonzero(status != ACTIVE)
+            joiners = rng.choice(prospects, size=min(leavers.size, prospects.size), replace=False)
+            status[leavers] = PROSPECT
+            status[joiners] = ACTIVE
+            satisfaction[joiners] = 0.0
+    return status, np.where(status == ACTIVE, satisfaction, 0.0)
+
+
+@pytest.mark.parametrize("overrides", [{}, {"enable_churn": False}, {"enable_quality": False, "churn_base": 0.2}])
+def test_the_compiled_history_gives_the_rules_bit_for_bit(overrides):
+    world, p = small_world(seed=9, **overrides)
+    status, satisfaction = history_by_the_rules(world, p, 0.1, rules_rng := np.random.default_rng(3))
+    customers.settle(world, p, 0.1, rng := np.random.default_rng(3))
+    assert rng.random() == rules_rng.random()
+    assert np.array_equal(world.market.status, status) and np.array_equal(world.market.satisfaction, satisfaction)

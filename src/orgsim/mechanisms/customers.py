@@ -391,14 +391,14 @@ def settle(world: World, p: ParameterValues, p_order_failed: float, rng: np.rand
         ordering = active[rng.random(active.size) < p.order_rate]
         quality = (order_quality(contrib, w.department, ordering.size, p.weakest_link_weight, rng)
                    if p.enable_quality else np.ones(ordering.size))
-        failed = rng.random(ordering.size) < p_order_failed
-        x = p.quality_share * quality + fixed[ordering] - p.failure_penalty * failed
-        satisfaction[ordering] += p.satisfaction_memory * (x - satisfaction[ordering])
-        touched = active[rng.random(active.size) < touch_rate]
-        satisfaction[touched] += p.satisfaction_memory * p.touchpoint_bonus
+        failure_draws, touch_draws = rng.random(ordering.size), rng.random(active.size)
+        leave_draws = rng.random(active.size) if p.enable_churn else np.zeros(0)
+        leavers = _history_week(
+            satisfaction, active, ordering, quality, failure_draws, p_order_failed, fixed, p.quality_share,
+            p.failure_penalty, p.satisfaction_memory, touch_draws, touch_rate,
+            p.satisfaction_memory * p.touchpoint_bonus, leave_draws, m.ad_fatigue, m.shield_threshold,
+            p.score_at_expectation, p.score_per_unit, p.churn_negative, p.churn_base, p.shielded_churn)
         if p.enable_churn:
-            hazard = churn_hazard(perception(satisfaction[active], p), m.shielded_of(active), p)
-            leavers = active[rng.random(active.size) < hazard]
             prospects = np.flatnonzero(status != ACTIVE)
             joiners = rng.choice(prospects, size=min(leavers.size, prospects.size), replace=False)
             status[leavers] = PROSPECT
@@ -407,3 +407,29 @@ def settle(world: World, p: ParameterValues, p_order_failed: float, rng: np.rand
     m.status = status
     m.satisfaction = np.where(status == ACTIVE, satisfaction, 0.0)
     world.firm.success = net_promoter_score(perception(m.satisfaction[m.status == ACTIVE], p)) / 100.0
+
+
+@numba.njit(cache=True, nogil=True)
+def _history_week(satisfaction, active, ordering, quality, failure_draws, p_order_failed, fixed, quality_share,
+                  failure_penalty, memory, touch_draws, touch_rate, touch_gain, leave_draws, ad_fatigue,
+                  shield_threshold, score_at_expectation, score_per_unit, churn_negative, churn_base,
+                  shielded_churn):  # pragma: no cover - compiled
+    """One week of the customers' history (into ``satisfaction``, in place): orders, touchpoints, and
+    who leaves (one draw per active customer in ``leave_draws``; none drawn: nobody leaves)."""
+    for j in range(ordering.size):
+        customer = ordering[j]
+        x = quality_share * quality[j] + fixed[customer] - failure_penalty * (failure_draws[j] < p_order_failed)
+        satisfaction[customer] += memory * (x - satisfaction[customer])
+    for k in range(active.size):
+        if touch_draws[k] < touch_rate:
+            satisfaction[active[k]] += touch_gain
+    leavers = np.empty(leave_draws.size, np.int64)
+    n_leavers = 0
+    for k in range(leave_draws.size):
+        customer = active[k]
+        brand = _perception(satisfaction[customer], score_at_expectation, score_per_unit)
+        shielded = ad_fatigue[customer] > shield_threshold[customer]
+        if leave_draws[k] < _churn_hazard(brand, shielded, churn_negative, churn_base, shielded_churn):
+            leavers[n_leavers] = customer
+            n_leavers += 1
+    return leavers[:n_leavers]

@@ -169,7 +169,7 @@ def _add_columns(counts, indptr, indices, data, columns, is_promoter):  # pragma
 
 def referral_probability(weak_count, strong_count, p: ParameterValues) -> np.ndarray:
     """1 − (1 − b_w)^j (1 − b_s)^k, as one exponential per prospect."""
-    return _referral_probability(weak_count, strong_count, *_log_no_referral(p))
+    return -np.expm1(_log_no_referral_of(weak_count, strong_count, *_log_no_referral(p)))
 
 
 def _log_no_referral(p: ParameterValues) -> tuple[float, float]:
@@ -182,11 +182,6 @@ def _log_no_referral(p: ParameterValues) -> tuple[float, float]:
 def _log_no_referral_of(weak_count, strong_count, log_no_weak, log_no_strong):  # pragma: no cover - compiled
     """log((1 − b_w)^j (1 − b_s)^k): the log chance that none of a prospect's promoter ties refers it."""
     return weak_count * log_no_weak + strong_count * log_no_strong
-
-
-@numba.vectorize(cache=True)
-def _referral_probability(weak_count, strong_count, log_no_weak, log_no_strong):  # pragma: no cover - compiled
-    return -np.expm1(_log_no_referral_of(weak_count, strong_count, log_no_weak, log_no_strong))
 
 
 def review_exposure(n_reviews: int, review_reach: float, n_prospects: int) -> float:
@@ -263,11 +258,11 @@ def step(world: World, p: ParameterValues, rng: np.random.Generator) -> Effects:
         satisfaction[converted] = 0.0  # no experience yet: exactly at expectation
         new_customers, referrals = converted.size, int(np.count_nonzero(referred[converts]))
 
-    churned = 0
-    counts = np.bincount(perceived[perceived != NOT_ACTIVE] + 1, minlength=3) if not p.enable_churn else None
     if p.enable_churn:
         churned, counts = _churn(status, perceived, m.ad_fatigue, m.shield_threshold, rng.random(m.size),
                                  p.churn_negative, p.churn_base, p.shielded_churn)
+    else:
+        churned, counts = 0, perception_counts(perceived[perceived != NOT_ACTIVE])
     # This week's customers: those who stayed, with the perception computed above, and the new ones.
     counts = counts + perception_counts(perception(satisfaction[converted], p))
     return Effects(

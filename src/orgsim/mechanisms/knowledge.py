@@ -62,7 +62,7 @@ from orgsim import departments as dep
 from orgsim.mechanisms import Effects
 from orgsim.mechanisms.trust import expected_trust
 from orgsim.parameter_types import ParameterValues
-from orgsim.state import ACTIVE, World
+from orgsim.state import ACTIVE, Workforce, World
 
 #: The beta-reputation prior mean: cross-department channels at this trust carry as much as inside ones.
 UNINFORMED_TRUST = 0.5
@@ -76,14 +76,24 @@ def turbulence(core: np.ndarray, segment_needs: np.ndarray, rate: float, rng: np
     return core * sign, segment_needs * sign[None, :]
 
 
-def contact_learning(world: World, p: ParameterValues, rng: np.random.Generator, segment_needs: np.ndarray):
-    """(beliefs, first_hand, learns): what contact staff learn from the customers they meet."""
-    w, m = world.workforce, world.market
+def met_segments(world: World, rng: np.random.Generator) -> np.ndarray:
+    """The segment of the customer each employee meets: drawn from the active customers (any if none)."""
+    m = world.market
     active_segments = m.segment[m.status == ACTIVE]
     pool = active_segments if active_segments.size else m.segment
-    met_segment = pool[rng.integers(0, pool.size, w.size)]
-    learn = p.contact_learning_rate * w.engagement * w.alignment * w.is_customer_contact
-    learns = rng.random(w.beliefs.shape) < learn[:, None]
+    return pool[rng.integers(0, pool.size, world.workforce.size)]
+
+
+def learning_chance(w: Workforce, p: ParameterValues) -> np.ndarray:
+    """κ · e_i · o_i for customer-contact staff, 0 for the others: the chance to learn each need met."""
+    return p.contact_learning_rate * w.engagement * w.alignment * w.is_customer_contact
+
+
+def contact_learning(world: World, p: ParameterValues, rng: np.random.Generator, segment_needs: np.ndarray):
+    """(beliefs, first_hand, learns): what contact staff learn from the customers they meet."""
+    w = world.workforce
+    met_segment = met_segments(world, rng)
+    learns = rng.random(w.beliefs.shape) < learning_chance(w, p)[:, None]
     heard = segment_needs[met_segment]
     return np.where(learns, heard, w.beliefs).astype(np.int8), w.first_hand | learns, learns
 
@@ -185,10 +195,7 @@ def step(world: World, p: ParameterValues, rng: np.random.Generator) -> Effects:
     reality = p.code_evidence == "reality"
     # The week's draws, in the order the rules make them (contact_learning, staleness, diffusion, act,
     # socialisation; learn_from_* draws its own last).
-    m = world.market
-    active_segments = m.segment[m.status == ACTIVE]
-    pool = active_segments if active_segments.size else m.segment
-    met_segment = pool[rng.integers(0, pool.size, w.size)]
+    met_segment = met_segments(world, rng)
     learn_draws = rng.random(w.beliefs.shape)
     stale_draws = rng.random(w.insight.shape)
     diffuses = p.knowledge_diffusion_rate > 0
@@ -199,7 +206,7 @@ def step(world: World, p: ParameterValues, rng: np.random.Generator) -> Effects:
                 else IS_OFFER_DEPARTMENT[w.department])
     beliefs, insight, first_hand, votes, actions = _chain_week(
         w.beliefs, w.insight, w.first_hand, segment_needs, met_segment,
-        p.contact_learning_rate * w.engagement * w.alignment * w.is_customer_contact, learn_draws,
+        learning_chance(w, p), learn_draws,
         p.insight_forgetting, stale_draws,
         p.knowledge_diffusion_rate, adopt_draws, w.network.indptr, w.network.indices,
         w.network.data.astype(np.float64, copy=False), w.department,

@@ -16,7 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from orgsim import results
+from orgsim import cli, results
+from orgsim import experiment as experiments
+from orgsim.errors import Interrupted, raised_by_a_signal
+from orgsim.model import OrgModel
 from tests.test_experiment_failures import one_line_error, write
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -108,6 +111,89 @@ def test_ctrl_c_or_sigterm_stops_within_5_s_and_keeps_every_finished_run(tmp_pat
     os.killpg(resumed.pid, signal.SIGINT)
     stdout, _ = resumed.communicate(timeout=30)
     assert f"{kept} already done, {N_RUNS - kept} to run" in stdout
+
+
+def as_numba_delivers(raised: BaseException) -> SystemError:
+    """What a compiled pass raises when a signal handler raised ``raised`` in the Python it runs."""
+    try:
+        try:
+            raise raised
+        except BaseException as inner:
+            raise SystemError("CPUDispatcher(<function _chain_week>) returned a result with an exception set") \
+                from inner
+    except SystemError as outer:
+        return outer
+
+
+def test_raised_by_a_signal_finds_the_handlers_exception_under_numbas_wrapping():
+    for raised in (Interrupted(signal.SIGINT), KeyboardInterrupt(), SystemExit(143)):
+        assert raised_by_a_signal(as_numba_delivers(raised)) is raised
+        assert raised_by_a_signal(as_numba_delivers(as_numba_delivers(raised))) is raised  # nested calls
+    assert raised_by_a_signal(as_numba_delivers(ValueError("a bug"))) is None
+    assert raised_by_a_signal(SystemError("no cause")) is None
+
+
+@pytest.mark.slow
+def test_ctrl_c_inside_a_compiled_pass_stops_like_any_ctrl_c(tmp_path, monkeypatch, capsys):
+    """Regression: 1 Ctrl-C in 6 came during a compiled pass and ended orgsim with a SystemError (exit 1)."""
+    spec = write(tmp_path, TINY)
+    out = tmp_path / "r"
+    real = experiments.simulate
+    started = []
+
+    def third_run_gets_ctrl_c(task):
+        started.append(task)
+        if len(started) == 3:
+            raise as_numba_delivers(Interrupted(signal.SIGINT))
+        return real(task)
+
+    monkeypatch.setattr(experiments, "simulate", third_run_gets_ctrl_c)
+    assert cli.main(["experiment", str(spec), "--workers", "1", "--out", str(out)]) == 130
+    stderr = capsys.readouterr().err
+    assert "stopped by SIGINT; finished runs are kept" in stderr and "SystemError" not in stderr
+    assert results.finished(out, 4).sum() == 2 and not results.journals(out)
+    monkeypatch.setattr(experiments, "simulate", real)
+    assert cli.main(["experiment", str(spec), "--workers", "1", "--out", str(out)]) == 0
+    assert "2 already done, 2 to run" in capsys.readouterr().out
+
+
+def test_the_api_raises_interrupted_for_a_ctrl_c_inside_a_compiled_pass(tmp_path, monkeypatch):
+    def ctrl_c(task):
+        raise as_numba_delivers(Interrupted(signal.SIGINT))
+
+    monkeypatch.setattr(experiments, "simulate", ctrl_c)
+    with pytest.raises(Interrupted):
+        experiments.run_experiment(write(tmp_path, TINY), workers=1, out=tmp_path / "r", echo=lambda _: None)
+
+
+def test_a_worker_ends_on_sigterm_inside_a_compiled_pass_instead_of_reporting_a_failed_run(monkeypatch):
+    class Pipe:
+        sent: list = []
+
+        def recv(self):
+            return {"a": "task"}
+
+        def send(self, reply):
+            self.sent.append(reply)
+
+    def sigterm(task):
+        raise as_numba_delivers(SystemExit(143))
+
+    monkeypatch.setattr(experiments, "_worker_start", lambda orgsim: None)
+    monkeypatch.setattr(experiments, "simulate", sigterm)
+    with pytest.raises(SystemExit) as ended:
+        experiments._worker_loop(Pipe(), os.getpid())
+    assert ended.value.code == 143 and not Pipe.sent
+
+
+def test_ctrl_c_inside_a_compiled_pass_of_a_single_run_is_one_line(tmp_path, monkeypatch, capsys):
+    def ctrl_c(self, steps, progress=False):
+        raise as_numba_delivers(KeyboardInterrupt())
+
+    monkeypatch.setattr(OrgModel, "run", ctrl_c)
+    assert cli.main(["run", "siloed", "--steps", "2", "--out", str(tmp_path / "r")]) == 130
+    assert capsys.readouterr().err.strip() == "orgsim: interrupted"
+    assert not (tmp_path / "r").exists()
 
 
 @pytest.mark.slow

@@ -34,7 +34,13 @@ from pathlib import Path
 from typing import Any
 
 from orgsim import __version__
-from orgsim.errors import EnvironmentProblem, Interrupted, UserError, describe_os_error
+from orgsim.errors import (
+    EnvironmentProblem,
+    Interrupted,
+    UserError,
+    describe_os_error,
+    raised_by_a_signal,
+)
 
 SUMMARY_COLUMNS = (
     "mean_attitude", "share_supporters", "knowledge_reach", "offer_fit", "trust_sales_in_marketing",
@@ -332,7 +338,12 @@ def main(argv: list[str] | None = None) -> int:
 def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.handler(args)
+        try:
+            return args.handler(args)
+        except SystemError as error:  # Ctrl-C during a compiled pass arrives wrapped
+            if (interruption := raised_by_a_signal(error)) is None:
+                raise
+            raise interruption from None
     except UserError as error:
         print(f"orgsim: error: {error}", file=sys.stderr)
         return 2

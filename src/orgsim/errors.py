@@ -30,6 +30,19 @@ class Interrupted(Exception):
         self.signal_number = signal_number
 
 
+def raised_by_a_signal(error: BaseException) -> BaseException | None:
+    """The exception a signal handler raised, if numba's compiled code wrapped it in ``error``; else None.
+
+    A signal handler runs at the next line of Python, and a compiled pass runs a little Python
+    (numba loading its constants). An exception raised there (Ctrl-C's ``KeyboardInterrupt`` or
+    :class:`Interrupted`, SIGTERM's ``SystemExit``) reaches the caller as a ``SystemError``,
+    "returned a result with an exception set", whose chain of causes ends in it.
+    """
+    while isinstance(error, SystemError) and error.__cause__ is not None:
+        error = error.__cause__
+    return error if isinstance(error, (Interrupted, KeyboardInterrupt, SystemExit)) else None
+
+
 #: Errors of the file system that a user's choice of place causes (exit 2); all others are the
 #: environment's (exit 1): a full disk, an I/O error.
 USER_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EISDIR, errno.EEXIST, errno.ENOENT}

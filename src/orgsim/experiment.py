@@ -82,6 +82,7 @@ from orgsim.errors import (
     check_keys,
     describe_os_error,
     did_you_mean,
+    raised_by_a_signal,
 )
 from orgsim.io import read_toml, temporary_files, write_json, write_table
 from orgsim.outputs import OUTPUT_NAMES
@@ -673,6 +674,8 @@ def _worker_loop(connection: Any, orgsim: int) -> None:
         try:
             reply: tuple[bool, Any] = (True, simulate(task))
         except Exception as error:  # noqa: BLE001 - every failure of a run goes back to orgsim, which raises it
+            if (interruption := raised_by_a_signal(error)) is not None:
+                raise interruption from None  # SIGTERM during a compiled pass: the worker ends, as it should
             reply = (False, error)
         try:
             connection.send(reply)
@@ -842,6 +845,10 @@ def _stopped_by_signals() -> Iterator[None]:
     previous = {number: signal.signal(number, stop) for number in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
+    except SystemError as error:
+        if (interruption := raised_by_a_signal(error)) is None:
+            raise
+        raise interruption from None
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)

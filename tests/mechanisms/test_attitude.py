@@ -14,7 +14,7 @@ import scipy.sparse as sp
 
 from orgsim.mechanisms import attitude
 from orgsim.state import friedkin_johnsen_equilibrium, influence_matrix
-from tests.conftest import assert_same_world, small_world, snapshot
+from tests.conftest import assert_same_world, small_model, small_world, snapshot
 
 QUIET = {"success_weight": 0.0, "anchor_drift": 0.0, "attitude_rate": 0.3, "attitude_anchoring": 0.25}
 
@@ -212,12 +212,6 @@ def test_week_zero_pressure_falls_with_the_share_recognised():
     np.testing.assert_allclose(everyone, nobody_overlooked, atol=1e-11)
 
 
-@pytest.mark.xfail(strict=True, raises=RuntimeError, reason=(
-    "bug in src: attitude.settle iterates x <- clip(y(x)) undamped; y falls with x at slope "
-    "success_weight · results_visibility · s + overlooked_penalty · s · (1 − r) / 2 (on top of the network's "
-    "own negative eigenvalues), so with strong success feedback (legal parameters) the iteration oscillates "
-    "and OrgModel() raises 'attitudes did not settle at week 0', e.g. "
-    "OrgModel(success_weight=0.6, results_visibility=1, overlooked_penalty=1, expectation_base=0)"))
 @pytest.mark.slow
 def test_week_zero_settles_with_strong_success_feedback():
     world, p = scattered(**{**SETTLE, "overlooked_penalty": 1.0, "success_weight": 0.6, "results_visibility": 1.0})
@@ -226,6 +220,15 @@ def test_week_zero_settles_with_strong_success_feedback():
     check = snapshot(world)
     check.workforce.overlooked_pressure = 1.0 * 0.9 * 0.8 * (1 + x) / 2
     np.testing.assert_allclose(x, np.clip(attitude.target(check, p), -1, 1), atol=1e-11)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fans", [1.0, 10.0])
+def test_a_firm_with_the_strongest_success_feedback_settles(fans):
+    """Regression: the plain iteration oscillated, and OrgModel() raised for these legal parameters."""
+    model = small_model(success_weight=1.0, results_visibility=1.0, overlooked_penalty=2.0, expectation_base=0.0,
+                        carrier_fan_factor=fans, carriers_per_department=1)
+    assert np.isfinite(model.workforce.attitude).all()
 
 
 def test_week_zero_without_anchoring_keeps_the_views():

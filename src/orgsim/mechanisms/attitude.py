@@ -61,19 +61,32 @@ def step(world: World, p: ParameterValues, rng: np.random.Generator) -> Effects:
 
 def settle(world: World, p: ParameterValues, tolerance: float = 1e-12) -> None:
     """Week 0: attitudes at the fixed point of the full target, with this week's visible
-    success and the expected pressure on the overlooked (S1.7), so nothing jumps at the start."""
+    success and the expected pressure on the overlooked (S1.7), so nothing jumps at the start.
+
+    The fixed point x = clip(y(x)) is found by iterating x ← x + α (clip(y(x)) − x), with α = 1
+    (the plain iteration) as long as the residual keeps shrinking. Strong success feedback makes
+    y fall steeply with x (slope −σ v f s, and the pressure on the overlooked), and the plain
+    iteration then oscillates for ever; whenever a thousand iterations have not halved the
+    residual, α is halved (down to 1/1024): the damped map has the same fixed points and, for a
+    small enough α, no oscillation.
+    """
     w = world.workforce
     if p.attitude_anchoring == 0.0:  # no anchor: no unique fixed point (DeGroot); keep the views
         return
     s = max(world.firm.success, 0.0)
     overlooked = (1.0 - p.recognition_rate) if p.enable_recognition else 0.0
-    for _ in range(100_000):
+    step_size, residual_before = 1.0, np.inf
+    for iteration in range(1, 100_001):
         w.overlooked_pressure = p.overlooked_penalty * s * overlooked * (1.0 + w.attitude) / 2.0
         updated = np.clip(target(world, p), -1.0, 1.0)
-        converged = np.max(np.abs(updated - w.attitude)) <= tolerance
-        w.attitude = updated
-        if converged:
+        residual = np.max(np.abs(updated - w.attitude))
+        w.attitude = updated if step_size == 1.0 else w.attitude + step_size * (updated - w.attitude)
+        if residual <= tolerance:
             break
+        if iteration % 1000 == 0:
+            if residual > residual_before / 2.0 and step_size > 1.0 / 1024:
+                step_size /= 2.0
+            residual_before = residual
     else:
         raise RuntimeError("attitudes did not settle at week 0")
     w.overlooked_pressure = np.zeros(w.size)

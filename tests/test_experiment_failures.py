@@ -38,6 +38,7 @@ outputs = ["mean_attitude", "active_customers"]
 [grid]
 n_customers = [150]
 n_employees = [30]
+knowledge_history_weeks = [8]  # a run in half the time: these tests are about files, not the firm's past
 """
 
 
@@ -317,7 +318,7 @@ def test_results_are_a_few_files_per_scenario_and_read_back_in_run_order(tmp_pat
     assert [Path(f).parent.name for f in files[1:]] == ["multiplier_led", "siloed"]
     manifest, frame = read_results(out)
     assert frame["run"].is_monotonic_increasing and frame["run"].nunique() == 40
-    assert list(manifest["points"]) == [{"n_customers": 150, "n_employees": 30}]
+    assert list(manifest["points"]) == [{"n_customers": 150, "n_employees": 30, "knowledge_history_weeks": 8}]
     pd.testing.assert_frame_equal(frame, results.read(out))
 
 

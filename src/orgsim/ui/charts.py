@@ -89,8 +89,9 @@ def kpi_option(models: Sequence[OrgModel], labels: Sequence[str], last_week: int
         "textStyle": {"fontFamily": FONT},
         "title": [], "grid": [], "xAxis": [], "yAxis": [], "series": [],
         "tooltip": {"trigger": "axis", "textStyle": {"fontSize": axis_size}},
+        # bottom right, below the last panel's axis: at the top the buttons sat on the fourth title
         "toolbox": {"feature": {"saveAsImage": {"title": "PNG", "name": "orgsim_kpis", "pixelRatio": 2}},
-                    "right": 8, "top": 0},
+                    "right": 8, "bottom": 0, "itemSize": 14, "padding": [2, 5]},
         # one table per firm, a column per output: flat lists are a third of the JSON of a
         # [week, value] pair per point and series
         "dataset": [{"source": weekly_columns(model, ("step", *dict.fromkeys(c for p in panels for c in p.columns)))}

@@ -213,13 +213,19 @@ def test_week_zero_pressure_falls_with_the_share_recognised():
 
 
 @pytest.mark.slow
+def assert_fixed_point(world, p, x, atol):
+    """x = clip(y(x)) with this week's success and the expected pressure on the overlooked."""
+    check = snapshot(world)
+    check.workforce.attitude = x
+    overlooked = (1.0 - p.recognition_rate) if p.enable_recognition else 0.0
+    check.workforce.overlooked_pressure = p.overlooked_penalty * max(world.firm.success, 0.0) * overlooked * (1 + x) / 2
+    np.testing.assert_allclose(x, np.clip(attitude.target(check, p), -1, 1), atol=atol)
+
+
 def test_week_zero_settles_with_strong_success_feedback():
     world, p = scattered(**{**SETTLE, "overlooked_penalty": 1.0, "success_weight": 0.6, "results_visibility": 1.0})
     world.firm.success = 0.9
-    x = settled(world, p)
-    check = snapshot(world)
-    check.workforce.overlooked_pressure = 1.0 * 0.9 * 0.8 * (1 + x) / 2
-    np.testing.assert_allclose(x, np.clip(attitude.target(check, p), -1, 1), atol=1e-11)
+    assert_fixed_point(world, p, settled(world, p), atol=1e-11)
 
 
 @pytest.mark.slow
@@ -228,7 +234,16 @@ def test_a_firm_with_the_strongest_success_feedback_settles(fans):
     """Regression: the plain iteration oscillated, and OrgModel() raised for these legal parameters."""
     model = small_model(success_weight=1.0, results_visibility=1.0, overlooked_penalty=2.0, expectation_base=0.0,
                         carrier_fan_factor=fans, carriers_per_department=1)
-    assert np.isfinite(model.workforce.attitude).all()
+    model.world.firm.success = 1.0  # the most visible success there is: the steepest feedback
+    assert_fixed_point(model.world, model.params, settled(model.world, model.params), atol=1e-9)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("anchoring", [5e-4, 3e-4])
+def test_a_slow_steady_iteration_stays_plain_and_settles(anchoring):
+    """Regression: halving the step whenever the residual shrank slowly made this iteration too slow to finish."""
+    world, p = scattered(**{**SETTLE, "attitude_anchoring": anchoring})
+    assert_fixed_point(world, p, settled(world, p), atol=1e-9)
 
 
 def test_week_zero_without_anchoring_keeps_the_views():

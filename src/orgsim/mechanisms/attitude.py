@@ -64,29 +64,33 @@ def settle(world: World, p: ParameterValues, tolerance: float = 1e-12) -> None:
     success and the expected pressure on the overlooked (S1.7), so nothing jumps at the start.
 
     The fixed point x = clip(y(x)) is found by iterating x ← x + α (clip(y(x)) − x), with α = 1
-    (the plain iteration) as long as the residual keeps shrinking. Strong success feedback makes
-    y fall steeply with x (slope −σ v f s, and the pressure on the overlooked), and the plain
-    iteration then oscillates for ever; whenever a thousand iterations have not halved the
-    residual, α is halved (down to 1/1024): the damped map has the same fixed points and, for a
-    small enough α, no oscillation.
+    (the plain iteration) unless it oscillates. Strong success feedback makes y fall steeply
+    with x (slope −σ v f s, and the pressure on the overlooked), and the plain iteration then
+    swings back and forth for ever: whenever a thousand iterations have not halved the residual
+    *and* most of their updates turned back on the one before (a negative dot product), α is
+    halved (down to 1/1024). The damped map has the same fixed points and, for a small enough α, no
+    oscillation. A slow but steady iteration (updates in the same direction) stays plain.
     """
     w = world.workforce
     if p.attitude_anchoring == 0.0:  # no anchor: no unique fixed point (DeGroot); keep the views
         return
     s = max(world.firm.success, 0.0)
     overlooked = (1.0 - p.recognition_rate) if p.enable_recognition else 0.0
-    step_size, residual_before = 1.0, np.inf
+    step_size, residual_before, change_before, reversals = 1.0, np.inf, np.zeros(w.size), 0
     for iteration in range(1, 100_001):
         w.overlooked_pressure = p.overlooked_penalty * s * overlooked * (1.0 + w.attitude) / 2.0
         updated = np.clip(target(world, p), -1.0, 1.0)
-        residual = np.max(np.abs(updated - w.attitude))
-        w.attitude = updated if step_size == 1.0 else w.attitude + step_size * (updated - w.attitude)
+        change = updated - w.attitude
+        residual = np.max(np.abs(change))
+        w.attitude = updated if step_size == 1.0 else w.attitude + step_size * change
         if residual <= tolerance:
             break
+        reversals += float(change @ change_before) < 0.0
+        change_before = change
         if iteration % 1000 == 0:
-            if residual > residual_before / 2.0 and step_size > 1.0 / 1024:
+            if reversals > 500 and residual > residual_before / 2.0 and step_size > 1.0 / 1024:
                 step_size /= 2.0
-            residual_before = residual
+            residual_before, reversals = residual, 0
     else:
         raise RuntimeError("attitudes did not settle at week 0")
     w.overlooked_pressure = np.zeros(w.size)

@@ -168,10 +168,13 @@ def test_the_api_raises_interrupted_for_a_ctrl_c_inside_a_compiled_pass(tmp_path
 
 def test_a_worker_ends_on_sigterm_inside_a_compiled_pass_instead_of_reporting_a_failed_run(monkeypatch):
     class Pipe:
-        sent: list = []
+        """One task, then orgsim's end of work (None): without the fix the loop reports and ends."""
+
+        def __init__(self) -> None:
+            self.tasks, self.sent = iter([{"a": "task"}, None]), []
 
         def recv(self):
-            return {"a": "task"}
+            return next(self.tasks)
 
         def send(self, reply):
             self.sent.append(reply)
@@ -181,9 +184,10 @@ def test_a_worker_ends_on_sigterm_inside_a_compiled_pass_instead_of_reporting_a_
 
     monkeypatch.setattr(experiments, "_worker_start", lambda orgsim: None)
     monkeypatch.setattr(experiments, "simulate", sigterm)
+    pipe = Pipe()
     with pytest.raises(SystemExit) as ended:
-        experiments._worker_loop(Pipe(), os.getpid())
-    assert ended.value.code == 143 and not Pipe.sent
+        experiments._worker_loop(pipe, os.getpid())
+    assert ended.value.code == 143 and not pipe.sent
 
 
 def test_ctrl_c_inside_a_compiled_pass_of_a_single_run_is_one_line(tmp_path, monkeypatch, capsys):

@@ -611,3 +611,16 @@ def test_overrides_apply_on_top_of_a_parameters_object():
     model = OrgModel(base, seed=1, silo_strength=0.55, customer_views=False)
     assert model.params.silo_strength == 0.55 and model.params.n_employees == 14
     assert model.params.replace(silo_strength=base.silo_strength) == base
+
+
+def test_ctrl_c_inside_a_compiled_pass_reaches_a_notebook_as_keyboard_interrupt(monkeypatch):
+    """numba hands a signal handler's exception back wrapped in a SystemError; step() unwraps it."""
+    from tests.test_experiment_signals import as_numba_delivers
+
+    def ctrl_c(world, p, rng):
+        raise as_numba_delivers(KeyboardInterrupt())
+
+    model = OrgModel(n_employees=30, n_customers=300, seed=1, customer_views=False)
+    monkeypatch.setattr(model_module, "SCHEDULE", (Stage("knowledge", None, ctrl_c),))
+    with pytest.raises(KeyboardInterrupt):
+        model.step()

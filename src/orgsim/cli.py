@@ -39,7 +39,7 @@ from orgsim.errors import (
     Interrupted,
     UserError,
     describe_os_error,
-    raised_by_a_signal,
+    signals_unwrapped,
 )
 
 SUMMARY_COLUMNS = (
@@ -338,12 +338,8 @@ def main(argv: list[str] | None = None) -> int:
 def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        try:
+        with signals_unwrapped():  # Ctrl-C during a compiled pass arrives wrapped
             return args.handler(args)
-        except SystemError as error:  # Ctrl-C during a compiled pass arrives wrapped
-            if (interruption := raised_by_a_signal(error)) is None:
-                raise
-            raise interruption from None
     except UserError as error:
         print(f"orgsim: error: {error}", file=sys.stderr)
         return 2

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import errno
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 
 class UserError(Exception):
@@ -41,6 +42,18 @@ def raised_by_a_signal(error: BaseException) -> BaseException | None:
     while isinstance(error, SystemError) and error.__cause__ is not None:
         error = error.__cause__
     return error if isinstance(error, (Interrupted, KeyboardInterrupt, SystemExit)) else None
+
+
+@contextlib.contextmanager
+def signals_unwrapped() -> Iterator[None]:
+    """Inside, a signal handler's exception that a compiled pass wrapped (:func:`raised_by_a_signal`)
+    comes out as itself; any other ``SystemError`` as it was."""
+    try:
+        yield
+    except SystemError as error:
+        if (interruption := raised_by_a_signal(error)) is None:
+            raise
+        raise interruption from None
 
 
 #: Errors of the file system that a user's choice of place causes (exit 2); all others are the

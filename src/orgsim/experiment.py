@@ -83,6 +83,7 @@ from orgsim.errors import (
     describe_os_error,
     did_you_mean,
     raised_by_a_signal,
+    signals_unwrapped,
 )
 from orgsim.io import read_toml, temporary_files, write_json, write_table
 from orgsim.outputs import OUTPUT_NAMES
@@ -844,11 +845,8 @@ def _stopped_by_signals() -> Iterator[None]:
         return
     previous = {number: signal.signal(number, stop) for number in (signal.SIGINT, signal.SIGTERM)}
     try:
-        yield
-    except SystemError as error:
-        if (interruption := raised_by_a_signal(error)) is None:
-            raise
-        raise interruption from None
+        with signals_unwrapped():
+            yield
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)

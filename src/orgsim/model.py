@@ -23,7 +23,7 @@ import pandas as pd
 from orgsim import departments as dep
 from orgsim import interventions as actions
 from orgsim.agents import Customer, Employee
-from orgsim.errors import UserError
+from orgsim.errors import UserError, signals_unwrapped
 from orgsim.mechanisms import (
     Effects,
     attitude,
@@ -144,7 +144,8 @@ class OrgModel(mesa.Model):
             self._intervene(0, "appoint_multipliers", {"share": params.multiplier_share})
         if params.carriers_per_department > 0:
             self._intervene(0, "appoint_knowledge_carriers", {"per_department": params.carriers_per_department})
-        self._settle()
+        with signals_unwrapped():  # Ctrl-C in a compiled pass arrives wrapped in a SystemError
+            self._settle()
         self.records: list[dict[str, float]] = []
         self.datacollector = mesa.DataCollector(
             model_reporters={name: partial(_latest_output, name) for name in OUTPUT_NAMES}
@@ -241,10 +242,11 @@ class OrgModel(mesa.Model):
         self._apply_scheduled(weeks_done=self.steps - 1)
         self.world.week = Week.empty()
         self.world.week.number = self.steps
-        for stage in SCHEDULE:
-            run = stage.run if stage.switch is None or getattr(self.params, stage.switch) else stage.off
-            if run is not None:
-                run(self.world, self.params, self.rng).apply_to(self.world)
+        with signals_unwrapped():  # a notebook's Ctrl-C in a compiled pass: KeyboardInterrupt, as anywhere
+            for stage in SCHEDULE:
+                run = stage.run if stage.switch is None or getattr(self.params, stage.switch) else stage.off
+                if run is not None:
+                    run(self.world, self.params, self.rng).apply_to(self.world)
         if self.world.week.ordering.size and self.params.enable_quality:
             self._service_quality = float(self.world.week.order_quality.mean())
         self.record()

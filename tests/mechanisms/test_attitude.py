@@ -212,7 +212,6 @@ def test_week_zero_pressure_falls_with_the_share_recognised():
     np.testing.assert_allclose(everyone, nobody_overlooked, atol=1e-11)
 
 
-@pytest.mark.slow
 def assert_fixed_point(world, p, x, atol):
     """x = clip(y(x)) with this week's success and the expected pressure on the overlooked."""
     check = snapshot(world)
@@ -222,6 +221,7 @@ def assert_fixed_point(world, p, x, atol):
     np.testing.assert_allclose(x, np.clip(attitude.target(check, p), -1, 1), atol=atol)
 
 
+@pytest.mark.slow
 def test_week_zero_settles_with_strong_success_feedback():
     world, p = scattered(**{**SETTLE, "overlooked_penalty": 1.0, "success_weight": 0.6, "results_visibility": 1.0})
     world.firm.success = 0.9

@@ -158,3 +158,15 @@ def assert_same_world(a: Any, b: Any, ignore: tuple[str, ...] = ()) -> None:
                 continue
             assert _same(getattr(left, field.name), getattr(right, field.name)), \
                 f"{container.name}.{field.name} changed"
+
+
+def as_numba_delivers(raised: BaseException) -> SystemError:
+    """What a compiled pass raises when a signal handler raised ``raised`` in the Python it runs."""
+    try:
+        try:
+            raise raised
+        except BaseException as inner:
+            raise SystemError("CPUDispatcher(<function _chain_week>) returned a result with an exception set") \
+                from inner
+    except SystemError as outer:
+        return outer

@@ -20,6 +20,7 @@ from orgsim import cli, results
 from orgsim import experiment as experiments
 from orgsim.errors import Interrupted, raised_by_a_signal
 from orgsim.model import OrgModel
+from tests.conftest import as_numba_delivers
 from tests.test_experiment_failures import one_line_error, write
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -111,18 +112,6 @@ def test_ctrl_c_or_sigterm_stops_within_5_s_and_keeps_every_finished_run(tmp_pat
     os.killpg(resumed.pid, signal.SIGINT)
     stdout, _ = resumed.communicate(timeout=30)
     assert f"{kept} already done, {N_RUNS - kept} to run" in stdout
-
-
-def as_numba_delivers(raised: BaseException) -> SystemError:
-    """What a compiled pass raises when a signal handler raised ``raised`` in the Python it runs."""
-    try:
-        try:
-            raise raised
-        except BaseException as inner:
-            raise SystemError("CPUDispatcher(<function _chain_week>) returned a result with an exception set") \
-                from inner
-    except SystemError as outer:
-        return outer
 
 
 def test_raised_by_a_signal_finds_the_handlers_exception_under_numbas_wrapping():

@@ -36,7 +36,7 @@ from orgsim.mechanisms import (
 from orgsim.model import SCHEDULE, OrgModel, Stage
 from orgsim.outputs import OUTPUT_NAMES
 from orgsim.state import ACTIVE, LOST, PROSPECT, Week, initial_firm, initial_market
-from tests.conftest import SWITCHES, assert_same_world, only
+from tests.conftest import SWITCHES, as_numba_delivers, assert_same_world, only
 
 TINY = {"n_employees": 14, "n_customers": 40, "knowledge_history_weeks": 2, "customer_views": False}
 
@@ -615,8 +615,6 @@ def test_overrides_apply_on_top_of_a_parameters_object():
 
 def test_ctrl_c_inside_a_compiled_pass_reaches_a_notebook_as_keyboard_interrupt(monkeypatch):
     """numba hands a signal handler's exception back wrapped in a SystemError; step() unwraps it."""
-    from tests.test_experiment_signals import as_numba_delivers
-
     def ctrl_c(world, p, rng):
         raise as_numba_delivers(KeyboardInterrupt())
 

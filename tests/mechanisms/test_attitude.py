@@ -181,6 +181,15 @@ def settled(world, p):
     return world.workforce.attitude.copy()
 
 
+def assert_fixed_point(world, p, x, atol):
+    """x = clip(y(x)) with this week's success and the expected pressure on the overlooked."""
+    check = snapshot(world)
+    check.workforce.attitude = x
+    overlooked = (1.0 - p.recognition_rate) if p.enable_recognition else 0.0
+    check.workforce.overlooked_pressure = p.overlooked_penalty * max(world.firm.success, 0.0) * overlooked * (1 + x) / 2
+    np.testing.assert_allclose(x, np.clip(attitude.target(check, p), -1, 1), atol=atol)
+
+
 @pytest.mark.parametrize("success", [0.4, -0.4])
 def test_week_zero_attitudes_are_the_fixed_point_with_the_expected_pressure_on_the_overlooked(success):
     """x = clip(y(x)) with π = π0 · max(s, 0) · (1 − r) · (1 + x)/2 (r: the share recognised); the pressure
@@ -189,9 +198,7 @@ def test_week_zero_attitudes_are_the_fixed_point_with_the_expected_pressure_on_t
     world.firm.success = success
     x = settled(world, p)
     assert (world.workforce.overlooked_pressure == 0).all()
-    check = snapshot(world)
-    check.workforce.overlooked_pressure = 0.5 * max(success, 0.0) * 0.8 * (1 + x) / 2
-    np.testing.assert_allclose(x, np.clip(attitude.target(check, p), -1, 1), atol=1e-11)
+    assert_fixed_point(world, p, x, atol=1e-11)
     assert np.ptp(x) > 0.05
 
 
@@ -210,15 +217,6 @@ def test_week_zero_pressure_falls_with_the_share_recognised():
     everyone = settled(snapshot(world), p.replace(recognition_rate=1.0))
     nobody_overlooked = settled(world, p.replace(enable_recognition=False))
     np.testing.assert_allclose(everyone, nobody_overlooked, atol=1e-11)
-
-
-def assert_fixed_point(world, p, x, atol):
-    """x = clip(y(x)) with this week's success and the expected pressure on the overlooked."""
-    check = snapshot(world)
-    check.workforce.attitude = x
-    overlooked = (1.0 - p.recognition_rate) if p.enable_recognition else 0.0
-    check.workforce.overlooked_pressure = p.overlooked_penalty * max(world.firm.success, 0.0) * overlooked * (1 + x) / 2
-    np.testing.assert_allclose(x, np.clip(attitude.target(check, p), -1, 1), atol=atol)
 
 
 @pytest.mark.slow

@@ -144,19 +144,21 @@ class OrgModel(mesa.Model):
             self._intervene(0, "appoint_multipliers", {"share": params.multiplier_share})
         if params.carriers_per_department > 0:
             self._intervene(0, "appoint_knowledge_carriers", {"per_department": params.carriers_per_department})
-        with signals_unwrapped():  # Ctrl-C in a compiled pass arrives wrapped in a SystemError
+        # The build, like a week, runs compiled passes, and a Ctrl-C inside one arrives wrapped in a
+        # SystemError: a notebook gets its KeyboardInterrupt, as anywhere.
+        with signals_unwrapped():
             self._settle()
-        self.records: list[dict[str, float]] = []
-        self.datacollector = mesa.DataCollector(
-            model_reporters={name: partial(_latest_output, name) for name in OUTPUT_NAMES}
-        )
+            self.records: list[dict[str, float]] = []
+            self.datacollector = mesa.DataCollector(
+                model_reporters={name: partial(_latest_output, name) for name in OUTPUT_NAMES}
+            )
 
-        for index in range(self.workforce.size):
-            Employee(self, index)
-        if customer_views or (customer_views is None and self.market.size <= CUSTOMER_VIEW_LIMIT):
-            for index in range(self.market.size):
-                Customer(self, index)
-        self.record()
+            for index in range(self.workforce.size):
+                Employee(self, index)
+            if customer_views or (customer_views is None and self.market.size <= CUSTOMER_VIEW_LIMIT):
+                for index in range(self.market.size):
+                    Customer(self, index)
+            self.record()
 
     # ------------------------------------------------------------------ state
     @property
@@ -239,17 +241,17 @@ class OrgModel(mesa.Model):
     # --------------------------------------------------------------------- step
     def step(self) -> None:
         """One week (Mesa has already counted it in ``self.steps``): walk the schedule."""
-        self._apply_scheduled(weeks_done=self.steps - 1)
-        self.world.week = Week.empty()
-        self.world.week.number = self.steps
-        with signals_unwrapped():  # a notebook's Ctrl-C in a compiled pass: KeyboardInterrupt, as anywhere
+        with signals_unwrapped():  # a Ctrl-C in a compiled pass (the schedule's, the outputs'), as in the build
+            self._apply_scheduled(weeks_done=self.steps - 1)
+            self.world.week = Week.empty()
+            self.world.week.number = self.steps
             for stage in SCHEDULE:
                 run = stage.run if stage.switch is None or getattr(self.params, stage.switch) else stage.off
                 if run is not None:
                     run(self.world, self.params, self.rng).apply_to(self.world)
-        if self.world.week.ordering.size and self.params.enable_quality:
-            self._service_quality = float(self.world.week.order_quality.mean())
-        self.record()
+            if self.world.week.ordering.size and self.params.enable_quality:
+                self._service_quality = float(self.world.week.order_quality.mean())
+            self.record()
 
     # ------------------------------------------------------------------ outputs
     def measure(self) -> dict[str, float]:

@@ -59,6 +59,10 @@ def step(world: World, p: ParameterValues, rng: np.random.Generator) -> Effects:
     return Effects(workforce={"attitude": attitude, "attitude_anchor": anchor})
 
 
+#: settle checks its progress every this many iterations.
+SETTLE_WINDOW = 1000
+
+
 def settle(world: World, p: ParameterValues, tolerance: float = 1e-12) -> None:
     """Week 0: attitudes at the fixed point of the full target, with this week's visible
     success and the expected pressure on the overlooked (S1.7), so nothing jumps at the start.
@@ -87,8 +91,8 @@ def settle(world: World, p: ParameterValues, tolerance: float = 1e-12) -> None:
             break
         reversals += float(change @ change_before) < 0.0
         change_before = change
-        if iteration % 1000 == 0:
-            if reversals > 500 and residual > residual_before / 2.0 and step_size > 1.0 / 1024:
+        if iteration % SETTLE_WINDOW == 0:
+            if reversals > SETTLE_WINDOW // 2 and residual > residual_before / 2.0 and step_size > 1.0 / 1024:
                 step_size /= 2.0
             residual_before, reversals = residual, 0
     else:

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from orgsim import networks
 
@@ -47,3 +48,38 @@ def test_add_cross_ties_between_two_departments(rng):
     coo = more.tocoo()
     pairs = {tuple(sorted((department[r], department[c]))) for r, c in zip(coo.row, coo.col, strict=True)}
     assert (0, 2) in pairs and (0, 1) not in pairs and (1, 2) not in pairs
+
+
+def _scipy_adjacency(rows, cols, n):
+    """The same 0/1 adjacency by scipy's COO → CSR (duplicates summed, indices sorted): the reference."""
+    import scipy.sparse as sp
+
+    keep = rows != cols
+    rows, cols = rows[keep], cols[keep]
+    counts = sp.coo_matrix((np.ones(2 * rows.size), (np.concatenate([rows, cols]), np.concatenate([cols, rows]))),
+                           shape=(n, n)).tocsr()
+    counts.sort_indices()
+    return counts
+
+
+@pytest.mark.parametrize("n, n_pairs", [(1, 3), (2, 5), (40, 600), (300, 400), (5_000, 30_000)])
+def test_adjacency_is_scipys_canonical_csr_of_the_ties(rng, n, n_pairs):
+    """Self-ties dropped, duplicates once, each row sorted: long rows (numpy's sort) and short (insertion)."""
+    rows, cols = rng.integers(0, n, n_pairs), rng.integers(0, n, n_pairs)
+    built, reference = networks._symmetric_csr(rows, cols, n), _scipy_adjacency(rows, cols, n)
+    assert built.indices.dtype == built.indptr.dtype == np.int32 and built.data.dtype == np.float64
+    assert np.array_equal(built.indptr, reference.indptr) and np.array_equal(built.indices, reference.indices)
+    assert np.all(built.data == 1.0)
+
+
+@pytest.mark.parametrize("n, ties_per_node", [(2, 1), (7, 2), (1_000, 4), (1_003, 4)])
+def test_strong_ties_are_the_cliques_of_consecutive_customers_in_a_random_order(n, ties_per_node):
+    order = np.random.default_rng(3).permutation(n)
+    size = ties_per_node + 1
+    rows, cols = zip(*[(order[a], order[b]) for start in range(0, n, size)
+                       for a in range(start, min(start + size, n)) for b in range(a + 1, min(start + size, n))],
+                     strict=True)
+    strong = networks.clustered_strong_ties(np.random.default_rng(3), n, ties_per_node)
+    reference = _scipy_adjacency(np.array(rows), np.array(cols), n)
+    assert strong.indices.dtype == np.int32
+    assert np.array_equal(strong.indptr, reference.indptr) and np.array_equal(strong.indices, reference.indices)

@@ -442,6 +442,21 @@ def test_without_active_customers_contact_staff_meet_any_customer():
     assert (beliefs[w.is_customer_contact] == f.segment_needs[2]).all()
 
 
+@pytest.mark.parametrize("active_share", [0.0, 0.003, 0.3, 1.0])
+def test_met_segments_are_the_drawn_active_customers_segments(active_share):
+    """The walk gives what indexing the active customers' segments gives, from the same draws."""
+    world, _ = quiet_world()
+    m = world.market
+    statuses = np.random.default_rng(7)
+    m.status = np.where(statuses.random(m.size) < active_share, ACTIVE, 0).astype(np.int8)
+    m.segment = statuses.integers(0, 4, m.size)
+    active_segments = m.segment[m.status == ACTIVE]
+    pool = active_segments if active_segments.size else m.segment
+    expected = pool[np.random.default_rng(3).integers(0, pool.size, world.workforce.size)]
+    met = knowledge.met_segments(world, np.random.default_rng(3))
+    assert met.dtype == m.segment.dtype and np.array_equal(met, expected)
+
+
 def test_each_insight_goes_stale_by_its_own_draw():
     world, p = quiet_world(insight_forgetting=0.5)
     w = world.workforce

@@ -53,6 +53,20 @@ def test_datacollector_holds_the_declared_outputs_every_week():
                                   check_dtype=False)
 
 
+def test_the_collector_holds_what_mesas_reporters_give_and_collects_reporters_added_later():
+    model = OrgModel(rng=2, **SMALL)
+    model.run(2)
+    collector = model.datacollector
+    assert collector._collection_steps == [0, 1, 2]  # batch_run reads the steps collected
+    assert {name: values[-1] for name, values in collector.model_vars.items()} == {
+        name: reporter(model) for name, reporter in collector.model_reporters.items()}
+    collector._new_model_reporter("weeks_run", lambda m: m.steps)  # as a user's own reporter is added
+    model.step()
+    assert collector.model_vars["weeks_run"] == [3]
+    assert collector._collection_steps == [0, 1, 2, 3]
+    assert collector.model_vars["revenue"][-1] == model.records[-1]["revenue"]
+
+
 def test_mesa_scenario_fields_are_parameter_overrides():
     from mesa.experimental.scenarios import Scenario
 

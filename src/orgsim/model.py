@@ -149,7 +149,7 @@ class OrgModel(mesa.Model):
         with signals_unwrapped():
             self._settle()
             self.records: list[dict[str, float]] = []
-            self.datacollector = mesa.DataCollector(
+            self.datacollector = OutputCollector(
                 model_reporters={name: partial(_latest_output, name) for name in OUTPUT_NAMES}
             )
 
@@ -257,7 +257,7 @@ class OrgModel(mesa.Model):
     def measure(self) -> dict[str, float]:
         """This week's outputs (see orgsim.outputs.OUTPUTS); reads the state, changes nothing."""
         p, w, f, m, week = self.params, self.workforce, self.firm, self.market, self.world.week
-        counts = [np.count_nonzero(m.status == status) for status in (PROSPECT, ACTIVE, LOST)]
+        counts = np.bincount(m.status, minlength=3)  # prospects, active and lost customers
         n_active = int(counts[ACTIVE])
         perception_counts = week.perception_counts  # counted by the customers' mechanism this week
         if perception_counts is None:  # week 0, or a week without it
@@ -272,8 +272,8 @@ class OrgModel(mesa.Model):
         return {
             "step": self.steps,
             "mean_attitude": float(w.attitude.mean()),
-            "share_supporters": float(np.mean(w.attitude > p.supporter_threshold)),
-            "share_resisters": float(np.mean(w.attitude < -p.supporter_threshold)),
+            "share_supporters": np.count_nonzero(w.attitude > p.supporter_threshold) / w.size,
+            "share_resisters": np.count_nonzero(w.attitude < -p.supporter_threshold) / w.size,
             "mean_engagement": float(w.engagement.mean()),
             "knowledge_reach": float(knowledge.knowledge_share(w.beliefs[rnd], f.core_needs).mean()),
             "offer_fit": float(np.mean(fit[m.segment])),
@@ -321,6 +321,28 @@ class OrgModel(mesa.Model):
         for _ in weeks:
             self.step()
         return self.timeseries()
+
+
+class OutputCollector(mesa.DataCollector):
+    """Mesa's DataCollector of the declared outputs, filled from the week's record.
+
+    Its reporters, ``model_vars`` and data frames are Mesa's own (batch_run and SolaraViz read them);
+    only ``collect`` takes the values the model has just measured instead of calling each reporter
+    and deep-copying its float (a seventh of a small firm's week). Reporters added later are
+    collected by Mesa's own ``collect``.
+    """
+
+    def collect(self, model: mesa.Model) -> None:
+        if self.model_vars.keys() != OUTPUT_SET or self.agent_reporters or self.agenttype_reporters:
+            return super().collect(model)
+        self._collection_steps.append(model.time)
+        record = model.records[-1]
+        for name, values in self.model_vars.items():
+            values.append(record[name])
+        return None
+
+
+OUTPUT_SET = frozenset(OUTPUT_NAMES)
 
 
 def _latest_output(name: str, model: OrgModel) -> float:

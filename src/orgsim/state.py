@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numba
 import numpy as np
 import scipy.sparse as sp
 
@@ -34,6 +35,31 @@ from orgsim.parameter_types import ParameterValues
 # The compiled passes (numba) take these as constants into their machine code, and numba's cache
 # notices changes of their own modules only: after changing them, delete the __pycache__ folders.
 PROSPECT, ACTIVE, LOST = 0, 1, 2
+
+
+@numba.njit(cache=True, nogil=True)
+def count_active(status: np.ndarray) -> int:  # pragma: no cover - compiled
+    """How many customers are active (one pass over the int8 status, no mask)."""
+    count = 0
+    for s in status:
+        count += s == ACTIVE
+    return count
+
+
+@numba.njit(cache=True, nogil=True)
+def active_with_draw_below(status: np.ndarray, draws: np.ndarray, chance: float) -> np.ndarray:  # pragma: no cover - compiled
+    """The active customers, in customer order, whose draw (one per active customer) is below ``chance``:
+    ``flatnonzero(status == ACTIVE)[draws < chance]`` in one pass."""
+    chosen = np.empty(draws.size, np.int64)
+    count = k = 0
+    for i in range(status.size):
+        if status[i] == ACTIVE:
+            if draws[k] < chance:
+                chosen[count] = i
+                count += 1
+            k += 1
+    return chosen[:count]
+
 
 #: Teams drawn at week 0 to estimate the expected order quality.
 QUALITY_SAMPLE_TEAMS = 512

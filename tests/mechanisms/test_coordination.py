@@ -315,3 +315,19 @@ def test_week_zero_load_is_one_unit_per_order_hand_off_at_the_expected_duplicate
     everything = small_world(seed=10, **{**RATES, "duplicate_capacity_cost": 5.0, "duplicate_work_rate": 1.0,
                                          "silo_strength": 1.0})[1]
     assert coordination.expected_load(np.zeros((D, D)), np.ones(D), everything)[dep.INDEX["rnd"]] == 1.0
+
+
+@pytest.mark.parametrize("n_orders", [0, 1, 300])
+def test_the_compiled_order_hand_offs_give_the_rule_on_whole_arrays(n_orders):
+    """Failures and sender failures per hand-off, and orders failed at a customer-facing hand-off."""
+    rng = np.random.default_rng(5)
+    p_fail = rng.random(dep.CUSTOMER_FACING.size) * 0.5
+    p_sender = p_fail * rng.random(p_fail.size)
+    draws = rng.random((n_orders, p_fail.size))
+    draws[:, 1] = p_fail[1]  # a draw equal to the chance: no failure
+    failures, sender_failures, order_failed = coordination._order_handoffs(draws, p_fail, p_sender)
+    failed = draws < p_fail[None, :]
+    np.testing.assert_array_equal(failures, failed.sum(axis=0).astype(float))
+    np.testing.assert_array_equal(sender_failures, (draws < p_sender[None, :]).sum(axis=0).astype(float))
+    np.testing.assert_array_equal(order_failed, failed[:, dep.CUSTOMER_FACING].any(axis=1))
+    assert order_failed.dtype == bool and (n_orders < 300 or 0 < order_failed.sum() < n_orders)

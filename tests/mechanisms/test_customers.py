@@ -767,3 +767,12 @@ def test_the_compiled_history_gives_the_rules_bit_for_bit(overrides):
     customers.settle(world, p, 0.1, rng := np.random.default_rng(3))
     assert rng.random() == rules_rng.random()
     assert np.array_equal(world.market.status, status) and np.array_equal(world.market.satisfaction, satisfaction)
+
+
+@pytest.mark.parametrize("active_share", [0.0, 0.3, 1.0])
+def test_active_and_others_split_the_customers_in_order(active_share):
+    draws = np.random.default_rng(4).random(777)
+    status = np.where(draws < active_share, ACTIVE, np.where(draws < 0.8, PROSPECT, LOST)).astype(np.int8)
+    active, others = customers._active_and_others(status)
+    assert np.array_equal(active, np.flatnonzero(status == ACTIVE))
+    assert np.array_equal(others, np.flatnonzero(status != ACTIVE))

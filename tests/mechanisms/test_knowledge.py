@@ -447,9 +447,9 @@ def test_met_segments_are_the_drawn_active_customers_segments(active_share):
     """The walk gives what indexing the active customers' segments gives, from the same draws."""
     world, _ = quiet_world()
     m = world.market
-    statuses = np.random.default_rng(7)
-    m.status = np.where(statuses.random(m.size) < active_share, ACTIVE, 0).astype(np.int8)
-    m.segment = statuses.integers(0, 4, m.size)
+    statuses, n_customers = np.random.default_rng(7), 3_001  # blocks of 64 customers, many of them empty
+    m.status = np.where(statuses.random(n_customers) < active_share, ACTIVE, 0).astype(np.int8)
+    m.segment = statuses.integers(0, 4, n_customers)
     active_segments = m.segment[m.status == ACTIVE]
     pool = active_segments if active_segments.size else m.segment
     expected = pool[np.random.default_rng(3).integers(0, pool.size, world.workforce.size)]

@@ -36,17 +36,19 @@ customer-facing hand-offs fails (service's feedback to R&D is internal).
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from orgsim import departments as dep
 from orgsim.mechanisms import Effects
 from orgsim.mechanisms.trust import expected_trust
 from orgsim.parameter_types import ParameterValues
-from orgsim.state import ACTIVE, World
+from orgsim.state import World, active_with_draw_below, count_active
 
 #: Index of the marketing -> sales hand-off (leads) in ORDER_HANDOFFS; the rest carry orders.
 LEAD_HANDOFF = 0
 SENDERS, RECEIVERS = dep.HANDOFF_SENDERS, dep.HANDOFF_RECEIVERS
+CUSTOMER_FACING = dep.CUSTOMER_FACING
 
 
 def cooperation(world: World) -> np.ndarray:
@@ -92,20 +94,15 @@ def _orders(world: World, p: ParameterValues, rng: np.random.Generator, handoffs
     p_fail, p_dup, p_sender = handoff_probabilities(trust, cooperation(world), p)
     if not handoffs_matter:
         p_fail, p_dup, p_sender = np.zeros_like(p_fail), np.zeros_like(p_dup), np.zeros_like(p_sender)
-    active = np.flatnonzero(m.status == ACTIVE)
-    ordering = active[rng.random(active.size) < p.order_rate]
+    ordering = active_with_draw_below(m.status, rng.random(count_active(m.status)), p.order_rate)
     n_orders, n_leads = ordering.size, week.leads.size
     attempts = np.full(p_fail.size, float(n_orders))
     attempts[LEAD_HANDOFF] = n_leads
-    draws = rng.random((n_orders, p_fail.size))
-    failed, sender_fault = draws < p_fail[None, :], draws < p_sender[None, :]
+    failures, sender_failures, order_failed = _order_handoffs(rng.random((n_orders, p_fail.size)), p_fail, p_sender)
     lead_draws = rng.random(n_leads)
     lead_lost, lead_sender_fault = lead_draws < p_fail[LEAD_HANDOFF], lead_draws < p_sender[LEAD_HANDOFF]
-    failures = failed.sum(axis=0).astype(float)
-    sender_failures = sender_fault.sum(axis=0).astype(float)
     failures[LEAD_HANDOFF], sender_failures[LEAD_HANDOFF] = lead_lost.sum(), lead_sender_fault.sum()
     duplicates = rng.binomial(attempts.astype(np.int64), p_dup).astype(float)
-    order_failed = failed[:, dep.CUSTOMER_FACING].any(axis=1)
     if not handoffs_matter:
         attempts[:] = 0.0
     return Effects(
@@ -114,6 +111,23 @@ def _orders(world: World, p: ParameterValues, rng: np.random.Generator, handoffs
               "leads": week.leads[~lead_lost], "lost_leads": int(lead_lost.sum())},
         firm={"capacity_load": capacity_load(attempts, duplicates, p.duplicate_capacity_cost)},
     )
+
+
+@numba.njit(cache=True, nogil=True)
+def _order_handoffs(draws, p_fail, p_sender):  # pragma: no cover - compiled
+    """The orders' hand-offs, one draw each (orders × hand-offs): failures and the sender's failures per
+    hand-off, and which orders failed at a customer-facing hand-off."""
+    n_orders, n_handoffs = draws.shape
+    failures, sender_failures = np.zeros(n_handoffs), np.zeros(n_handoffs)
+    order_failed = np.zeros(n_orders, np.bool_)
+    for order in range(n_orders):
+        for h in range(n_handoffs):
+            if draws[order, h] < p_fail[h]:
+                failures[h] += 1.0
+                order_failed[order] |= CUSTOMER_FACING[h]
+            if draws[order, h] < p_sender[h]:
+                sender_failures[h] += 1.0
+    return failures, sender_failures, order_failed
 
 
 def expected_load(trust: np.ndarray, coop: np.ndarray, p: ParameterValues) -> np.ndarray:

@@ -45,7 +45,7 @@ from orgsim.mechanisms.knowledge import segment_fit
 from orgsim.mechanisms.marketing_mix import intensities
 from orgsim.mechanisms.quality import contribution, order_quality
 from orgsim.parameter_types import ParameterValues
-from orgsim.state import ACTIVE, LOST, PROSPECT, Market, PromoterTies, World
+from orgsim.state import ACTIVE, LOST, PROSPECT, Market, PromoterTies, World, count_active
 
 POSITIVE, NEUTRAL, NEGATIVE = 1, 0, -1
 PROMOTER_SCORE, DETRACTOR_SCORE = 9, 6  # the standard NPS cut-offs
@@ -382,7 +382,7 @@ def settle(world: World, p: ParameterValues, p_order_failed: float, rng: np.rand
     status = m.status.copy()
     satisfaction = np.zeros(m.size)
     for _ in range(CUSTOMER_HISTORY_WEEKS):
-        active = np.flatnonzero(status == ACTIVE)
+        active, others = _active_and_others(status)
         ordering = active[rng.random(active.size) < p.order_rate]
         quality = (order_quality(contrib, w.department, ordering.size, p.weakest_link_weight, rng)
                    if p.enable_quality else np.ones(ordering.size))
@@ -394,14 +394,27 @@ def settle(world: World, p: ParameterValues, p_order_failed: float, rng: np.rand
             p.satisfaction_memory * p.touchpoint_bonus, leave_draws, m.ad_fatigue, m.shield_threshold,
             p.score_at_expectation, p.score_per_unit, p.churn_negative, p.churn_base, p.shielded_churn)
         if p.enable_churn:
-            prospects = np.flatnonzero(status != ACTIVE)
-            joiners = rng.choice(prospects, size=min(leavers.size, prospects.size), replace=False)
+            joiners = rng.choice(others, size=min(leavers.size, others.size), replace=False)
             status[leavers] = PROSPECT
             status[joiners] = ACTIVE
             satisfaction[joiners] = 0.0
     m.status = status
     m.satisfaction = np.where(status == ACTIVE, satisfaction, 0.0)
     world.firm.success = net_promoter_score(perception(m.satisfaction[m.status == ACTIVE], p)) / 100.0
+
+
+@numba.njit(cache=True, nogil=True)
+def _active_and_others(status):  # pragma: no cover - compiled
+    """flatnonzero(status == ACTIVE) and flatnonzero(status != ACTIVE), from one count and one pass."""
+    n, n_active = status.size, count_active(status)
+    active, others = np.empty(n_active + 1, np.int64), np.empty(n - n_active + 1, np.int64)
+    a = o = 0
+    for i in range(n):  # without a branch: active and others interleave at random
+        is_active = status[i] == ACTIVE
+        active[a] = others[o] = i
+        a += is_active
+        o += 1 - is_active
+    return active[:n_active], others[:n - n_active]
 
 
 @numba.njit(cache=True, nogil=True)

@@ -72,6 +72,8 @@ IS_OFFER_DEPARTMENT = np.isin(np.arange(dep.N_DEPARTMENTS), dep.OFFER_DEPARTMENT
 def turbulence(core: np.ndarray, segment_needs: np.ndarray, rate: float, rng: np.random.Generator):
     """Each core need flips with probability ``rate``, in every segment."""
     flips = rng.random(core.size) < rate
+    if not flips.any():  # most weeks at the usual rates: nothing flips
+        return core.copy(), segment_needs.copy()
     sign = np.where(flips, -1, 1).astype(np.int8)
     return core * sign, segment_needs * sign[None, :]
 
@@ -83,35 +85,42 @@ def met_segments(world: World, rng: np.random.Generator) -> np.ndarray:
     indexing the active customers' segments, without copying them (a million customers, 5,000 staff).
     """
     m = world.market
-    n_active = _count_active(m.status)
+    active_before = _active_before_blocks(m.status)
+    n_active = active_before[-1]
     if n_active == 0:
         return m.segment[rng.integers(0, m.segment.size, world.workforce.size)]
-    return _segments_of_active(m.status, m.segment, rng.integers(0, n_active, world.workforce.size))
+    return _segments_of_active(m.status, m.segment, active_before, rng.integers(0, n_active, world.workforce.size))
+
+
+#: Customers per block of the active-customer index: a rank is found by its block, then within it.
+BLOCK = 64
 
 
 @numba.njit(cache=True, nogil=True)
-def _count_active(status):  # pragma: no cover - compiled
-    count = 0
-    for s in status:
-        count += s == ACTIVE
-    return count
+def _active_before_blocks(status):  # pragma: no cover - compiled
+    """How many customers are active before each block of BLOCK customers (and in all, last)."""
+    n_blocks = (status.size + BLOCK - 1) // BLOCK
+    before = np.zeros(n_blocks + 1, np.int64)
+    for b in range(n_blocks):
+        count = 0
+        for i in range(b * BLOCK, min((b + 1) * BLOCK, status.size)):
+            count += status[i] == ACTIVE
+        before[b + 1] = before[b] + count
+    return before
 
 
 @numba.njit(cache=True, nogil=True)
-def _segments_of_active(status, segment, ranks):  # pragma: no cover - compiled
-    """The segment of the ranks[i]-th active customer, for each i: one walk over the customers."""
-    order = np.argsort(ranks)
+def _segments_of_active(status, segment, active_before, ranks):  # pragma: no cover - compiled
+    """The segment of the ranks[j]-th active customer, for each j: found in its block of BLOCK customers."""
     met = np.empty(ranks.size, segment.dtype)
-    j = seen = 0
-    for customer in range(status.size):
-        if status[customer] != ACTIVE:
-            continue
-        while j < order.size and ranks[order[j]] == seen:
-            met[order[j]] = segment[customer]
-            j += 1
-        if j == order.size:
-            break
-        seen += 1
+    for j in range(ranks.size):
+        block = np.searchsorted(active_before, ranks[j], side="right") - 1  # the block holding it
+        seen = active_before[block]
+        for i in range(block * BLOCK, status.size):
+            seen += status[i] == ACTIVE
+            if seen > ranks[j]:  # customer i is the ranks[j]-th active one (counting from 0)
+                met[j] = segment[i]
+                break
     return met
 
 
@@ -193,10 +202,18 @@ def learn_from_insight(beliefs, insight, code, rate, quorum, rng, teachers):
 def learn_from_votes(votes: np.ndarray, code: np.ndarray, rate: float, quorum: float,
                      rng: np.random.Generator) -> np.ndarray:
     """Rule 5 on the votes: where sign(v) differs from the code, adopt it with prob. p2 · min(1, |v| / q)."""
-    draws = rng.random(code.size)
-    majority = np.sign(votes).astype(np.int8)
-    change = (majority != 0) & (majority != code) & (draws < rate * np.minimum(1.0, np.abs(votes) / quorum))
-    return np.where(change, majority, code).astype(np.int8)
+    return _adopt_votes(votes, code, rng.random(code.size), rate, quorum)
+
+
+@numba.njit(cache=True, nogil=True)
+def _adopt_votes(votes, code, draws, rate, quorum):  # pragma: no cover - compiled
+    """learn_from_votes on its draws, need by need (one week's few dozen needs: no array passes)."""
+    new_code = code.copy()
+    for k in range(code.size):
+        majority = np.sign(votes[k])
+        if majority != 0 and majority != code[k] and draws[k] < rate * min(1.0, abs(votes[k]) / quorum):
+            new_code[k] = majority
+    return new_code
 
 
 def act(beliefs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -227,12 +244,13 @@ def step(world: World, p: ParameterValues, rng: np.random.Generator) -> Effects:
     # The week's draws, in the order the rules make them (contact_learning, staleness, diffusion, act,
     # socialisation; learn_from_* draws its own last).
     met_segment = met_segments(world, rng)
-    learn_draws = rng.random(w.beliefs.shape)
-    stale_draws = rng.random(w.insight.shape)
     diffuses = p.knowledge_diffusion_rate > 0
-    adopt_draws = rng.random(w.beliefs.shape) if diffuses else np.zeros((0, 0))
-    coin_draws = rng.random(w.beliefs.shape) if reality else np.zeros((0, 0))
-    social_draws = rng.random(w.beliefs.shape)
+    # One call draws them all, one employee × need array after the other: the same numbers as a call each.
+    draws = iter(rng.random((3 + diffuses + reality, *w.beliefs.shape)))
+    learn_draws, stale_draws = next(draws), next(draws)
+    adopt_draws = next(draws) if diffuses else np.zeros((0, 0))
+    coin_draws = next(draws) if reality else np.zeros((0, 0))
+    social_draws = next(draws)
     teachers = (np.ones(w.size, dtype=bool) if p.code_learns_from == "everyone"
                 else IS_OFFER_DEPARTMENT[w.department])
     beliefs, insight, first_hand, votes, actions = _chain_week(

@@ -37,6 +37,7 @@ positive and ``s`` negative observations give exactly (r + 1)/(r + s + 2)
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from orgsim import departments as dep
@@ -45,6 +46,7 @@ from orgsim.parameter_types import ParameterValues
 from orgsim.state import World
 
 SENDERS, RECEIVERS = dep.HANDOFF_SENDERS, dep.HANDOFF_RECEIVERS
+SALES, MARKETING = dep.SALES, dep.MARKETING
 
 
 def expected_trust(positive: np.ndarray, negative: np.ndarray) -> np.ndarray:
@@ -80,25 +82,44 @@ def observation_chances(world: World, p: ParameterValues) -> tuple[np.ndarray, n
 
 
 def weekly_observations(world: World, p: ParameterValues, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(positive, let-down, bad-meeting) observation counts (D, D) for one week; row observes column."""
-    week = world.week
-    attempts = week.handoff_attempts
-    success = np.where(attempts > 0, 1.0 - week.handoff_sender_failures / np.maximum(attempts, 1.0), 0.0)
-    meet_chance, good_chance = observation_chances(world, p)
-    meets = rng.random(meet_chance.shape) < meet_chance
-    good = rng.random(meet_chance.shape) < good_chance
-    positive = (meets & good).astype(float)
-    bad_meetings = (meets & ~good).astype(float)
-    negative = np.zeros_like(positive)
+    """(positive, let-down, bad-meeting) observation counts (D, D) for one week; row observes column.
 
-    worked = rng.random(attempts.size) < success
-    happened = attempts > 0
-    np.add.at(positive, (RECEIVERS, SENDERS), happened & worked)
-    np.add.at(negative, (RECEIVERS, SENDERS), happened & ~worked)
+    The draws, in this order: whether each pair meets, whether the meeting goes well (D × D each),
+    whether each hand-off worked, whether marketing shows each of its three behaviours.
+    """
+    d, week = dep.N_DEPARTMENTS, world.week
+    meet_draws, good_draws = rng.random((d, d)), rng.random((d, d))
+    worked_draws = rng.random(week.handoff_attempts.size)
+    shown_draws = rng.random(3)
+    return _observations(meet_draws, good_draws, 1.0 - p.silo_strength, department_engagement(world),
+                         week.handoff_attempts, week.handoff_sender_failures, worked_draws, shown_draws,
+                         np.array([p.marketing_advocacy, p.marketing_support, p.marketing_buffering]))
 
-    shown = rng.random(3) < np.array([p.marketing_advocacy, p.marketing_support, p.marketing_buffering])
-    positive[dep.SALES, dep.MARKETING] += shown.sum()
-    negative[dep.SALES, dep.MARKETING] += (~shown).sum()
+
+@numba.njit(cache=True, nogil=True)
+def _observations(meet_draws, good_draws, meet_chance, engagement, attempts, sender_failures, worked_draws,
+                  shown_draws, behaviours):  # pragma: no cover - compiled
+    """The week's observations from its draws (the rules of the module docstring, pair by pair)."""
+    d = meet_draws.shape[0]
+    positive, negative, bad_meetings = np.zeros((d, d)), np.zeros((d, d)), np.zeros((d, d))
+    for row in range(d):  # meetings: every other pair, going well with the observed one's engagement
+        for column in range(d):
+            if row != column and meet_draws[row, column] < meet_chance:
+                if good_draws[row, column] < engagement[column]:
+                    positive[row, column] = 1.0
+                else:
+                    bad_meetings[row, column] = 1.0
+    for h in range(attempts.size):  # hand-offs that happened: the receiver observes the sender once
+        if attempts[h] > 0:
+            if worked_draws[h] < 1.0 - sender_failures[h] / max(attempts[h], 1.0):
+                positive[RECEIVERS[h], SENDERS[h]] += 1.0
+            else:
+                negative[RECEIVERS[h], SENDERS[h]] += 1.0
+    shown = 0
+    for b in range(behaviours.size):  # sales observes marketing's trust-building behaviours
+        shown += shown_draws[b] < behaviours[b]
+    positive[SALES, MARKETING] += shown
+    negative[SALES, MARKETING] += behaviours.size - shown
     return positive, negative, bad_meetings
 
 

@@ -257,7 +257,7 @@ class OrgModel(mesa.Model):
     def measure(self) -> dict[str, float]:
         """This week's outputs (see orgsim.outputs.OUTPUTS); reads the state, changes nothing."""
         p, w, f, m, week = self.params, self.workforce, self.firm, self.market, self.world.week
-        counts = np.bincount(m.status, minlength=3)  # prospects, active and lost customers
+        counts = customers.status_counts(m.status)  # prospects, active and lost customers
         n_active = int(counts[ACTIVE])
         perception_counts = week.perception_counts  # counted by the customers' mechanism this week
         if perception_counts is None:  # week 0, or a week without it

@@ -374,9 +374,9 @@ def _nonzero_rows(beliefs, first_hand, insight, is_carrier, relayed):  # pragma:
 
 def segment_fit(code: np.ndarray, segment_needs: np.ndarray) -> np.ndarray:
     """Offer fit per segment: share of dimensions where the code equals the segment's needs (S4.5)."""
-    return np.count_nonzero(code[None, :] == segment_needs, axis=1) / code.size
+    return (code[None, :] == segment_needs).sum(axis=1) / code.size  # counts over m: the mean, exactly
 
 
 def knowledge_share(beliefs: np.ndarray, needs: np.ndarray) -> np.ndarray:
     """Per employee: share of dimensions believed correctly."""
-    return np.count_nonzero(beliefs == needs[None, :], axis=1) / needs.size
+    return (beliefs == needs[None, :]).sum(axis=1) / needs.size

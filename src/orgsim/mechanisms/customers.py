@@ -98,6 +98,7 @@ def order_value(world: World, p: ParameterValues, customers: np.ndarray, quality
 
 
 def experience(world: World, p: ParameterValues, customers: np.ndarray, quality: np.ndarray, failed: np.ndarray) -> np.ndarray:
+    """x of each order (the rule on whole arrays; :func:`step` runs it compiled, ``_order_experience``)."""
     m = world.market
     return (order_value(world, p, customers, quality) - m.expectation_of(customers)
             - p.failure_penalty * failed - p.ad_annoyance * m.ad_fatigue[customers])
@@ -221,9 +222,10 @@ def step(world: World, p: ParameterValues, rng: np.random.Generator) -> Effects:
     # churn draw for every customer so that the stream does not depend on who is active.
     touch_draws, touch_chance = np.zeros(0), 0.0
     if p.enable_experience:
-        ordering = week.ordering
-        x = experience(world, p, ordering, week.order_quality, week.order_failed)
-        satisfaction[ordering] = (1.0 - p.satisfaction_memory) * satisfaction[ordering] + p.satisfaction_memory * x
+        _order_experience(satisfaction, week.ordering, week.order_quality, week.order_failed,
+                          segment_fit(world.firm.code, world.firm.segment_needs), m.segment, m.expectation_base,
+                          m.promise, m.ad_fatigue, p.quality_share, p.failure_penalty, p.ad_annoyance,
+                          p.satisfaction_memory)
         touch_draws = rng.random(m.size)
         touch_chance = min(1.0, p.touchpoint_reach * week.touch_intensity)
     # Everything below reads the active customers only: prospects and the lost have no perception.
@@ -248,23 +250,21 @@ def step(world: World, p: ParameterValues, rng: np.random.Generator) -> Effects:
             referral_draws, weak, strong = rng.random(n_prospects), ties.weak, ties.strong
         candidates, referred = _interested_prospects(status, is_lead, referral_draws, weak, strong,
                                                      *_log_no_referral(p))
-        keeps = np.where(rng.random(candidates.size) < review_exposure(n_reviews, p.review_reach, n_prospects),
-                         0.0, 1.0)
-        if weeks_left > 0:
-            keeps = keeps * (1.0 - p.shitstorm_penalty)
-        converts = rng.random(candidates.size) < keeps
-        converted = candidates[converts]
-        status[converted] = ACTIVE
-        satisfaction[converted] = 0.0  # no experience yet: exactly at expectation
-        new_customers, referrals = converted.size, int(np.count_nonzero(referred[converts]))
+        read_draws, convert_draws = rng.random(candidates.size), rng.random(candidates.size)
+        converted, referrals = _convert(status, satisfaction, candidates, referred, read_draws, convert_draws,
+                                        review_exposure(n_reviews, p.review_reach, n_prospects), weeks_left > 0,
+                                        1.0 - p.shitstorm_penalty)
+        new_customers = converted.size
 
     if p.enable_churn:
         churned, counts = _churn(status, perceived, m.ad_fatigue, m.shield_threshold, rng.random(m.size),
                                  p.churn_negative, p.churn_base, p.shielded_churn)
     else:
         churned, counts = 0, perception_counts(perceived[perceived != NOT_ACTIVE])
-    # This week's customers: those who stayed, with the perception computed above, and the new ones.
-    counts = counts + perception_counts(perception(satisfaction[converted], p))
+    # This week's customers: those who stayed, with the perception computed above, and the new ones
+    # (no experience yet: all at expectation, one perception).
+    counts = counts + perception_counts(np.full(converted.size, _perception(0.0, p.score_at_expectation,
+                                                                           p.score_per_unit)))
     return Effects(
         market={"status": status, "satisfaction": satisfaction, "shitstorm_weeks_left": weeks_left,
                 "promoter_ties": ties},
@@ -272,6 +272,43 @@ def step(world: World, p: ParameterValues, rng: np.random.Generator) -> Effects:
         week={"new_customers": new_customers, "referrals": referrals, "negative_reviews": n_reviews,
               "churned": churned, "perception_counts": counts},
     )
+
+
+@numba.njit(cache=True, nogil=True)
+def _order_experience(satisfaction, ordering, quality, failed, fit, segment, expectation_base, promise, ad_fatigue,
+                      quality_share, failure_penalty, ad_annoyance, memory):  # pragma: no cover - compiled
+    """Each order's experience x (:func:`experience`) into its customer's satisfaction, in place:
+    ``s ← (1 − memory) s + memory x``, in numpy's order of operations."""
+    for j in range(ordering.size):
+        c = ordering[j]
+        value = quality_share * quality[j] + (1.0 - quality_share) * fit[segment[c]]
+        x = (value - (expectation_base[c] + promise[c]) - failure_penalty * (1.0 if failed[j] else 0.0)
+             - ad_annoyance * ad_fatigue[c])
+        satisfaction[c] = (1.0 - memory) * satisfaction[c] + memory * x
+
+
+@numba.njit(cache=True, nogil=True)
+def _convert(status, satisfaction, candidates, referred, read_draws, convert_draws, exposure, shitstorm,
+             shitstorm_keep):  # pragma: no cover - compiled
+    """Interested prospects who read none of the week's reviews convert (during a shitstorm at the
+    chance ``shitstorm_keep``): active, at expectation (``status`` and ``satisfaction`` in place).
+
+    Returns the converted customers and how many of them a promoter referred.
+    """
+    converted = np.empty(candidates.size, np.int64)
+    count = referrals = 0
+    for j in range(candidates.size):
+        keep = 0.0 if read_draws[j] < exposure else 1.0
+        if shitstorm:
+            keep = keep * shitstorm_keep
+        if convert_draws[j] < keep:
+            c = candidates[j]
+            status[c] = ACTIVE
+            satisfaction[c] = 0.0  # no experience yet: exactly at expectation
+            converted[count] = c
+            count += 1
+            referrals += referred[j]
+    return converted[:count], referrals
 
 
 @numba.njit(cache=True, nogil=True)

@@ -50,14 +50,16 @@ def count_active(status: np.ndarray) -> int:  # pragma: no cover - compiled
 def active_with_draw_below(status: np.ndarray, draws: np.ndarray, chance: float) -> np.ndarray:  # pragma: no cover - compiled
     """The active customers, in customer order, whose draw (one per active customer) is below ``chance``:
     ``flatnonzero(status == ACTIVE)[draws < chance]`` in one pass."""
-    chosen = np.empty(draws.size, np.int64)
+    chosen = np.empty(draws.size + 1, np.int64)
+    if draws.size == 0:
+        return chosen[:0]
     count = k = 0
-    for i in range(status.size):
-        if status[i] == ACTIVE:
-            if draws[k] < chance:
-                chosen[count] = i
-                count += 1
-            k += 1
+    last = draws.size - 1
+    for i in range(status.size):  # without a branch: active customers and draws fall at random
+        is_active = status[i] == ACTIVE
+        chosen[count] = i
+        count += is_active & (draws[min(k, last)] < chance)
+        k += is_active
     return chosen[:count]
 
 

@@ -65,6 +65,16 @@ def test_the_collector_holds_what_mesas_reporters_give_and_collects_reporters_ad
     assert collector.model_vars["weeks_run"] == [3]
     assert collector._collection_steps == [0, 1, 2, 3]
     assert collector.model_vars["revenue"][-1] == model.records[-1]["revenue"]
+    collector.model_reporters["revenue"] = lambda m: -1.0  # a declared output's reporter replaced
+    model.step()
+    assert collector.model_vars["revenue"][-1] == -1.0 and collector.model_vars["weeks_run"] == [3, 4]
+
+
+def test_the_collector_takes_the_records_values_without_calling_the_reporters(monkeypatch):
+    model = OrgModel(rng=2, **SMALL)
+    monkeypatch.setattr(mesa.DataCollector, "collect", lambda *_: pytest.fail("Mesa's collect called the reporters"))
+    model.step()
+    assert model.datacollector.model_vars["revenue"][-1] == model.records[-1]["revenue"]
 
 
 def test_mesa_scenario_fields_are_parameter_overrides():

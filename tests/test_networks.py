@@ -83,3 +83,12 @@ def test_strong_ties_are_the_cliques_of_consecutive_customers_in_a_random_order(
     reference = _scipy_adjacency(np.array(rows), np.array(cols), n)
     assert strong.indices.dtype == np.int32
     assert np.array_equal(strong.indptr, reference.indptr) and np.array_equal(strong.indices, reference.indices)
+
+
+def test_the_index_type_holds_every_offset_not_only_every_customer(monkeypatch, rng):
+    """More ties than a 32-bit offset holds need 64 bits even among few customers: scaled down here to
+    a 16-bit type, which 300 customers with some 44,000 ties overflow."""
+    monkeypatch.setattr(networks, "_index_type", lambda largest: np.int16 if largest < 2**15 else np.int64)
+    rows, cols = rng.integers(0, 300, 30_000), rng.integers(0, 300, 30_000)
+    built, reference = networks._symmetric_csr(rows, cols, 300), _scipy_adjacency(rows, cols, 300)
+    assert np.array_equal(built.indptr, reference.indptr) and np.array_equal(built.indices, reference.indices)

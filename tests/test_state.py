@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from orgsim.state import ACTIVE, LOST, PROSPECT, active_with_draw_below, count_active
+from orgsim.state import ACTIVE, LOST, PROSPECT, active_with_draw_below, count_active, status_counts
 
 
 def statuses(n: int, active_share: float, seed: int = 1) -> np.ndarray:
@@ -26,3 +26,10 @@ def test_active_with_draw_below_is_the_active_customers_whose_draw_is_below_the_
     chosen = active_with_draw_below(status, draws, chance)
     assert chosen.dtype == np.int64
     assert np.array_equal(chosen, np.flatnonzero(status == ACTIVE)[draws < chance])
+
+
+def test_status_counts_are_the_prospects_active_and_lost():
+    status = np.random.default_rng(6).choice(np.array([PROSPECT, ACTIVE, LOST], dtype=np.int8), 1_001, p=[0.5, 0.3, 0.2])
+    counts = status_counts(status)
+    assert [counts[PROSPECT], counts[ACTIVE], counts[LOST]] == [np.count_nonzero(status == s) for s in (PROSPECT, ACTIVE, LOST)]
+    assert status_counts(status[:0]).tolist() == [0, 0, 0]

@@ -47,6 +47,7 @@ from orgsim.state import (
     initial_market,
     initial_workforce,
     settle_attitudes,
+    status_counts,
 )
 
 #: The pairs of different departments (the trust between them).
@@ -257,7 +258,7 @@ class OrgModel(mesa.Model):
     def measure(self) -> dict[str, float]:
         """This week's outputs (see orgsim.outputs.OUTPUTS); reads the state, changes nothing."""
         p, w, f, m, week = self.params, self.workforce, self.firm, self.market, self.world.week
-        counts = customers.status_counts(m.status)  # prospects, active and lost customers
+        counts = status_counts(m.status)  # prospects, active and lost customers
         n_active = int(counts[ACTIVE])
         perception_counts = week.perception_counts  # counted by the customers' mechanism this week
         if perception_counts is None:  # week 0, or a week without it
@@ -328,12 +329,16 @@ class OutputCollector(mesa.DataCollector):
 
     Its reporters, ``model_vars`` and data frames are Mesa's own (batch_run and SolaraViz read them);
     only ``collect`` takes the values the model has just measured instead of calling each reporter
-    and deep-copying its float (a seventh of a small firm's week). Reporters added later are
-    collected by Mesa's own ``collect``.
+    and deep-copying its float (a seventh of a small firm's week). Once a reporter is added or
+    replaced, Mesa's own ``collect`` collects them all.
     """
 
+    def __init__(self, model_reporters: Mapping[str, Any]) -> None:
+        super().__init__(model_reporters=dict(model_reporters))
+        self._declared = dict(self.model_reporters)
+
     def collect(self, model: mesa.Model) -> None:
-        if self.model_vars.keys() != OUTPUT_SET or self.agent_reporters or self.agenttype_reporters:
+        if self.model_reporters != self._declared or self.agent_reporters or self.agenttype_reporters:
             return super().collect(model)
         self._collection_steps.append(model.time)
         record = model.records[-1]
@@ -341,8 +346,6 @@ class OutputCollector(mesa.DataCollector):
             values.append(record[name])
         return None
 
-
-OUTPUT_SET = frozenset(OUTPUT_NAMES)
 
 
 def _latest_output(name: str, model: OrgModel) -> float:

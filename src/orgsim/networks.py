@@ -18,25 +18,24 @@ import scipy.sparse as sp
 SHORT_ROW = 32
 
 
-def _index_type(n: int) -> type:
-    """scipy's index type for an n × n matrix: 32-bit where it fits (half the memory traffic)."""
-    return np.int32 if n < 2**31 else np.int64
+def _index_type(largest: int) -> type:
+    """The index type of a CSR matrix whose indices and offsets are at most ``largest``: 32-bit where
+    they fit (half the memory traffic), as scipy chooses it."""
+    return np.int32 if largest < 2**31 else np.int64
 
 
 def _symmetric_csr(rows: np.ndarray, cols: np.ndarray, n: int) -> sp.csr_matrix:
     """0/1 symmetric adjacency without self-loops or duplicate edges (each row's ties in order)."""
-    indptr, indices = _adjacency(rows, cols, n, np.empty(0, _index_type(n)))
+    start = _row_starts(rows, cols, n)
+    # The offsets count the ties before duplicates are dropped: the type must hold them too (scipy
+    # stores the result in 32 bits again where the unique ties fit).
+    indptr, indices = _adjacency(rows, cols, start, np.empty(0, _index_type(max(n, start[n]))))
     return sp.csr_matrix((np.ones(indices.size), indices, indptr), shape=(n, n))
 
 
 @numba.njit(cache=True, nogil=True)
-def _adjacency(rows, cols, n, index_type):  # pragma: no cover - compiled
-    """CSR structure (indptr, indices) of the ties rows[k] -- cols[k], both ways, sorted and unique.
-
-    A counting sort by row, then each row sorted and its duplicates dropped: the canonical CSR of the
-    0/1 matrix, as scipy's COO → CSR with summed duplicates and sorted indices gives it, without the
-    COO copies (a million customers: 16 million ties).
-    """
+def _row_starts(rows, cols, n):  # pragma: no cover - compiled
+    """Where each row's ties begin, both directions of each tie counted, self-ties not, duplicates still in."""
     start = np.zeros(n + 1, np.int64)
     for k in range(rows.size):
         if rows[k] != cols[k]:
@@ -44,6 +43,20 @@ def _adjacency(rows, cols, n, index_type):  # pragma: no cover - compiled
             start[cols[k] + 1] += 1
     for i in range(n):
         start[i + 1] += start[i]
+    return start
+
+
+@numba.njit(cache=True, nogil=True)
+def _adjacency(rows, cols, start, index_type):  # pragma: no cover - compiled
+    """CSR structure (indptr, indices) of the ties rows[k] -- cols[k], both ways, sorted and unique;
+    ``index_type`` is an empty array of the index type to use.
+
+    A counting sort by row (``start`` from :func:`_row_starts`), then each row sorted and its
+    duplicates dropped: the canonical CSR of the 0/1 matrix, as scipy's COO → CSR with summed
+    duplicates and sorted indices gives it, without the COO copies (a million customers: 16 million
+    ties).
+    """
+    n = start.size - 1
     indices = np.empty(start[n], index_type.dtype)
     fill = start[:n].copy()
     for k in range(rows.size):
@@ -148,14 +161,17 @@ def clustered_strong_ties(rng: np.random.Generator, n: int, ties_per_node: int) 
     if ties_per_node == 0 or n < 2:
         return sp.csr_matrix((n, n))
     order = rng.permutation(n)  # customer at each position; consecutive positions form a clique
-    indptr, indices = _cliques(order, ties_per_node + 1, np.empty(0, _index_type(n)))
+    group_size, last_group = ties_per_node + 1, n % (ties_per_node + 1)
+    n_ties = (n // group_size) * group_size * ties_per_node + last_group * max(last_group - 1, 0)
+    indptr, indices = _cliques(order, group_size, np.empty(0, _index_type(max(n, n_ties))))
     return sp.csr_matrix((np.ones(indices.size), indices, indptr), shape=(n, n))
 
 
 @numba.njit(cache=True, nogil=True)
 def _cliques(order, group_size, index_type):  # pragma: no cover - compiled
     """CSR structure of complete cliques of ``group_size`` consecutive customers in ``order`` (the last
-    clique may be smaller): each customer's row holds the other members, sorted."""
+    clique may be smaller): each customer's row holds the other members, sorted. ``index_type`` is
+    an empty array of the index type to use."""
     n = order.size
     indptr = np.zeros(n + 1, index_type.dtype)
     for position in range(n):

@@ -47,10 +47,25 @@ def count_active(status: np.ndarray) -> int:  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
+def status_counts(status: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """How many customers are prospects, active and lost (indexed by PROSPECT, ACTIVE, LOST)."""
+    prospects = active = lost = 0
+    for s in status:  # three sums the compiler vectorises (one count per value would wait on the last)
+        prospects += s == PROSPECT
+        active += s == ACTIVE
+        lost += s == LOST
+    counts = np.zeros(3, np.int64)
+    counts[PROSPECT], counts[ACTIVE], counts[LOST] = prospects, active, lost
+    return counts
+
+
+@numba.njit(cache=True, nogil=True)
 def active_with_draw_below(status: np.ndarray, draws: np.ndarray, chance: float) -> np.ndarray:  # pragma: no cover - compiled
     """The active customers, in customer order, whose draw (one per active customer) is below ``chance``:
     ``flatnonzero(status == ACTIVE)[draws < chance]`` in one pass."""
     chosen = np.empty(draws.size + 1, np.int64)
+    if draws.size != count_active(status):  # unchecked indices below: a wrong size would write past the end
+        raise ValueError("active_with_draw_below needs one draw per active customer")
     if draws.size == 0:
         return chosen[:0]
     count = k = 0

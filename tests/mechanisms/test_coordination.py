@@ -325,7 +325,8 @@ def test_the_compiled_order_hand_offs_give_the_rule_on_whole_arrays(n_orders):
     p_sender = p_fail * rng.random(p_fail.size)
     draws = rng.random((n_orders, p_fail.size))
     draws[:, 1] = p_fail[1]  # a draw equal to the chance: no failure
-    failures, sender_failures, order_failed = coordination._order_handoffs(draws, p_fail, p_sender)
+    failures, sender_failures, order_failed = coordination._order_handoffs(draws, p_fail, p_sender,
+                                                                             dep.CUSTOMER_FACING)
     failed = draws < p_fail[None, :]
     np.testing.assert_array_equal(failures, failed.sum(axis=0).astype(float))
     np.testing.assert_array_equal(sender_failures, (draws < p_sender[None, :]).sum(axis=0).astype(float))

@@ -776,10 +776,3 @@ def test_active_and_others_split_the_customers_in_order(active_share):
     active, others = customers._active_and_others(status)
     assert np.array_equal(active, np.flatnonzero(status == ACTIVE))
     assert np.array_equal(others, np.flatnonzero(status != ACTIVE))
-
-
-def test_status_counts_are_the_prospects_active_and_lost():
-    status = np.random.default_rng(6).choice(np.array([PROSPECT, ACTIVE, LOST], dtype=np.int8), 1_001, p=[0.5, 0.3, 0.2])
-    counts = customers.status_counts(status)
-    assert [counts[PROSPECT], counts[ACTIVE], counts[LOST]] == [np.count_nonzero(status == s) for s in (PROSPECT, ACTIVE, LOST)]
-    assert customers.status_counts(status[:0]).tolist() == [0, 0, 0]

@@ -48,7 +48,6 @@ from orgsim.state import World, active_with_draw_below, count_active
 #: Index of the marketing -> sales hand-off (leads) in ORDER_HANDOFFS; the rest carry orders.
 LEAD_HANDOFF = 0
 SENDERS, RECEIVERS = dep.HANDOFF_SENDERS, dep.HANDOFF_RECEIVERS
-CUSTOMER_FACING = dep.CUSTOMER_FACING
 
 
 def cooperation(world: World) -> np.ndarray:
@@ -98,7 +97,8 @@ def _orders(world: World, p: ParameterValues, rng: np.random.Generator, handoffs
     n_orders, n_leads = ordering.size, week.leads.size
     attempts = np.full(p_fail.size, float(n_orders))
     attempts[LEAD_HANDOFF] = n_leads
-    failures, sender_failures, order_failed = _order_handoffs(rng.random((n_orders, p_fail.size)), p_fail, p_sender)
+    failures, sender_failures, order_failed = _order_handoffs(rng.random((n_orders, p_fail.size)), p_fail, p_sender,
+                                                              dep.CUSTOMER_FACING)
     lead_draws = rng.random(n_leads)
     lead_lost, lead_sender_fault = lead_draws < p_fail[LEAD_HANDOFF], lead_draws < p_sender[LEAD_HANDOFF]
     failures[LEAD_HANDOFF], sender_failures[LEAD_HANDOFF] = lead_lost.sum(), lead_sender_fault.sum()
@@ -114,9 +114,10 @@ def _orders(world: World, p: ParameterValues, rng: np.random.Generator, handoffs
 
 
 @numba.njit(cache=True, nogil=True)
-def _order_handoffs(draws, p_fail, p_sender):  # pragma: no cover - compiled
+def _order_handoffs(draws, p_fail, p_sender, customer_facing):  # pragma: no cover - compiled
     """The orders' hand-offs, one draw each (orders × hand-offs): failures and the sender's failures per
-    hand-off, and which orders failed at a customer-facing hand-off."""
+    hand-off, and which orders failed at a customer-facing hand-off (``customer_facing``: an argument,
+    not the global, which numba's cache would keep a stale copy of)."""
     n_orders, n_handoffs = draws.shape
     failures, sender_failures = np.zeros(n_handoffs), np.zeros(n_handoffs)
     order_failed = np.zeros(n_orders, np.bool_)
@@ -124,7 +125,7 @@ def _order_handoffs(draws, p_fail, p_sender):  # pragma: no cover - compiled
         for h in range(n_handoffs):
             if draws[order, h] < p_fail[h]:
                 failures[h] += 1.0
-                order_failed[order] |= CUSTOMER_FACING[h]
+                order_failed[order] |= customer_facing[h]
             if draws[order, h] < p_sender[h]:
                 sender_failures[h] += 1.0
     return failures, sender_failures, order_failed

@@ -441,19 +441,6 @@ def settle(world: World, p: ParameterValues, p_order_failed: float, rng: np.rand
 
 
 @numba.njit(cache=True, nogil=True)
-def status_counts(status):  # pragma: no cover - compiled
-    """How many customers are prospects, active and lost (indexed by PROSPECT, ACTIVE, LOST)."""
-    prospects = active = lost = 0
-    for s in status:  # three sums the compiler vectorises (one count per value would wait on the last)
-        prospects += s == PROSPECT
-        active += s == ACTIVE
-        lost += s == LOST
-    counts = np.zeros(3, np.int64)
-    counts[PROSPECT], counts[ACTIVE], counts[LOST] = prospects, active, lost
-    return counts
-
-
-@numba.njit(cache=True, nogil=True)
 def _active_and_others(status):  # pragma: no cover - compiled
     """flatnonzero(status == ACTIVE) and flatnonzero(status != ACTIVE), from one count and one pass."""
     n, n_active = status.size, count_active(status)

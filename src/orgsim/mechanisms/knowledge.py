@@ -244,13 +244,12 @@ def step(world: World, p: ParameterValues, rng: np.random.Generator) -> Effects:
     # The week's draws, in the order the rules make them (contact_learning, staleness, diffusion, act,
     # socialisation; learn_from_* draws its own last).
     met_segment = met_segments(world, rng)
+    learn_draws = rng.random(w.beliefs.shape)
+    stale_draws = rng.random(w.insight.shape)
     diffuses = p.knowledge_diffusion_rate > 0
-    # One call draws them all, one employee × need array after the other: the same numbers as a call each.
-    draws = iter(rng.random((3 + diffuses + reality, *w.beliefs.shape)))
-    learn_draws, stale_draws = next(draws), next(draws)
-    adopt_draws = next(draws) if diffuses else np.zeros((0, 0))
-    coin_draws = next(draws) if reality else np.zeros((0, 0))
-    social_draws = next(draws)
+    adopt_draws = rng.random(w.beliefs.shape) if diffuses else np.zeros((0, 0))
+    coin_draws = rng.random(w.beliefs.shape) if reality else np.zeros((0, 0))
+    social_draws = rng.random(w.beliefs.shape)
     teachers = (np.ones(w.size, dtype=bool) if p.code_learns_from == "everyone"
                 else IS_OFFER_DEPARTMENT[w.department])
     beliefs, insight, first_hand, votes, actions = _chain_week(

@@ -46,7 +46,6 @@ from orgsim.parameter_types import ParameterValues
 from orgsim.state import World
 
 SENDERS, RECEIVERS = dep.HANDOFF_SENDERS, dep.HANDOFF_RECEIVERS
-SALES, MARKETING = dep.SALES, dep.MARKETING
 
 
 def expected_trust(positive: np.ndarray, negative: np.ndarray) -> np.ndarray:
@@ -87,39 +86,40 @@ def weekly_observations(world: World, p: ParameterValues, rng: np.random.Generat
     The draws, in this order: whether each pair meets, whether the meeting goes well (D × D each),
     whether each hand-off worked, whether marketing shows each of its three behaviours.
     """
-    d, week = dep.N_DEPARTMENTS, world.week
-    meet_draws, good_draws = rng.random((d, d)), rng.random((d, d))
+    week = world.week
+    meet_chance, good_chance = observation_chances(world, p)
+    meet_draws, good_draws = rng.random(meet_chance.shape), rng.random(meet_chance.shape)
     worked_draws = rng.random(week.handoff_attempts.size)
     shown_draws = rng.random(3)
-    return _observations(meet_draws, good_draws, 1.0 - p.silo_strength, department_engagement(world),
-                         week.handoff_attempts, week.handoff_sender_failures, worked_draws, shown_draws,
-                         np.array([p.marketing_advocacy, p.marketing_support, p.marketing_buffering]))
+    behaviours = np.array([p.marketing_advocacy, p.marketing_support, p.marketing_buffering])
+    return _observations(meet_draws < meet_chance, good_draws < good_chance, week.handoff_attempts,
+                         week.handoff_sender_failures, worked_draws, RECEIVERS, SENDERS, shown_draws < behaviours,
+                         dep.SALES, dep.MARKETING)
 
 
+# The department constants are arguments, not globals: numba's cache would keep stale copies of them.
 @numba.njit(cache=True, nogil=True)
-def _observations(meet_draws, good_draws, meet_chance, engagement, attempts, sender_failures, worked_draws,
-                  shown_draws, behaviours):  # pragma: no cover - compiled
-    """The week's observations from its draws (the rules of the module docstring, pair by pair)."""
-    d = meet_draws.shape[0]
+def _observations(meets, good, attempts, sender_failures, worked_draws, receivers, senders, shown, sales,
+                  marketing):  # pragma: no cover - compiled
+    """The week's observations (the rules of the module docstring), pair by pair and hand-off by hand-off."""
+    d = meets.shape[0]
     positive, negative, bad_meetings = np.zeros((d, d)), np.zeros((d, d)), np.zeros((d, d))
-    for row in range(d):  # meetings: every other pair, going well with the observed one's engagement
+    for row in range(d):  # meetings: a good one is a positive observation, a bad one a mild negative
         for column in range(d):
-            if row != column and meet_draws[row, column] < meet_chance:
-                if good_draws[row, column] < engagement[column]:
+            if meets[row, column]:
+                if good[row, column]:
                     positive[row, column] = 1.0
                 else:
                     bad_meetings[row, column] = 1.0
     for h in range(attempts.size):  # hand-offs that happened: the receiver observes the sender once
         if attempts[h] > 0:
             if worked_draws[h] < 1.0 - sender_failures[h] / max(attempts[h], 1.0):
-                positive[RECEIVERS[h], SENDERS[h]] += 1.0
+                positive[receivers[h], senders[h]] += 1.0
             else:
-                negative[RECEIVERS[h], SENDERS[h]] += 1.0
-    shown = 0
-    for b in range(behaviours.size):  # sales observes marketing's trust-building behaviours
-        shown += shown_draws[b] < behaviours[b]
-    positive[SALES, MARKETING] += shown
-    negative[SALES, MARKETING] += behaviours.size - shown
+                negative[receivers[h], senders[h]] += 1.0
+    n_shown = np.count_nonzero(shown)  # sales observes marketing's trust-building behaviours
+    positive[sales, marketing] += n_shown
+    negative[sales, marketing] += shown.size - n_shown
     return positive, negative, bad_meetings
 
 

@@ -18,6 +18,8 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	@echo "compiling the model's passes once (numba caches them beside the sources; 10-20 s)"
+	$(BIN)/python -c 'import orgsim.warm'
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -64,7 +64,7 @@ def _scipy_adjacency(rows, cols, n):
 
 @pytest.mark.parametrize("n, n_pairs", [(1, 3), (2, 5), (40, 600), (300, 400), (5_000, 30_000)])
 def test_adjacency_is_scipys_canonical_csr_of_the_ties(rng, n, n_pairs):
-    """Self-ties dropped, duplicates once, each row sorted: long rows (numpy's sort) and short (insertion)."""
+    """Self-ties dropped, duplicates once, each row sorted: rows of one tie to a hundred."""
     rows, cols = rng.integers(0, n, n_pairs), rng.integers(0, n, n_pairs)
     built, reference = networks._symmetric_csr(rows, cols, n), _scipy_adjacency(rows, cols, n)
     assert built.indices.dtype == built.indptr.dtype == np.int32 and built.data.dtype == np.float64
@@ -91,4 +91,12 @@ def test_the_index_type_holds_every_offset_not_only_every_customer(monkeypatch, 
     monkeypatch.setattr(networks, "_index_type", lambda largest: np.int16 if largest < 2**15 else np.int64)
     rows, cols = rng.integers(0, 300, 30_000), rng.integers(0, 300, 30_000)
     built, reference = networks._symmetric_csr(rows, cols, 300), _scipy_adjacency(rows, cols, 300)
+    assert np.array_equal(built.indptr, reference.indptr) and np.array_equal(built.indices, reference.indices)
+
+
+def test_a_hub_with_thousands_of_ties_is_sorted_too(rng):
+    """One customer tied to 3,000 others in random order, some ties twice: a long row to sort."""
+    others = rng.permutation(np.concatenate([np.arange(1, 3_001), rng.integers(1, 3_001, 500)]))
+    built = networks._symmetric_csr(np.zeros(others.size, dtype=np.int64), others, 3_001)
+    reference = _scipy_adjacency(np.zeros(others.size, dtype=np.int64), others, 3_001)
     assert np.array_equal(built.indptr, reference.indptr) and np.array_equal(built.indices, reference.indices)

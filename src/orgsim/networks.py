@@ -14,9 +14,6 @@ import numba
 import numpy as np
 import scipy.sparse as sp
 
-#: Rows longer than this are sorted by numpy's sort, shorter ones by insertion.
-SHORT_ROW = 32
-
 
 def _index_type(largest: int) -> type:
     """The index type of a CSR matrix whose indices and offsets are at most ``largest``: 32-bit where
@@ -70,21 +67,30 @@ def _adjacency(rows, cols, start, index_type):  # pragma: no cover - compiled
     indptr[0] = kept = 0
     for i in range(n):
         first, end = start[i], start[i + 1]
-        if end - first > SHORT_ROW:
-            indices[first:end].sort()
-        else:  # most rows hold a few ties: insertion sort, without a call per row
-            for t in range(first + 1, end):
-                tie, u = indices[t], t - 1
-                while u >= first and indices[u] > tie:
-                    indices[u + 1] = indices[u]
-                    u -= 1
-                indices[u + 1] = tie
+        _sort(indices, first, end)
         for t in range(first, end):  # kept <= t: the row is compacted in place
             if t == first or indices[t] != indices[t - 1]:
                 indices[kept] = indices[t]
                 kept += 1
         indptr[i + 1] = kept
     return indptr, indices[:kept].copy()
+
+
+@numba.njit(cache=True, nogil=True)
+def _sort(values, first, end):  # pragma: no cover - compiled
+    """Sort values[first:end] in place (Shell's sort with Knuth's gaps; a row holds a few to a few
+    hundred ties). numba's own sort would do, but compiling it takes seconds at the first run."""
+    gap = 1
+    while gap < (end - first) // 3:
+        gap = 3 * gap + 1
+    while gap > 0:
+        for t in range(first + gap, end):
+            value, u = values[t], t
+            while u - gap >= first and values[u - gap] > value:
+                values[u] = values[u - gap]
+                u -= gap
+            values[u] = value
+        gap //= 3
 
 
 def random_pairs(
@@ -181,7 +187,8 @@ def _cliques(order, group_size, index_type):  # pragma: no cover - compiled
         indptr[i + 1] += indptr[i]
     indices = np.empty(indptr[n], index_type.dtype)
     for first in range(0, n, group_size):
-        members = np.sort(order[first:min(first + group_size, n)])
+        members = order[first:min(first + group_size, n)].copy()
+        _sort(members, 0, members.size)
         for member in members:
             at = indptr[member]
             for other in members:

@@ -125,7 +125,8 @@ def _order_handoffs(draws, p_fail, p_sender, customer_facing):  # pragma: no cov
         for h in range(n_handoffs):
             if draws[order, h] < p_fail[h]:
                 failures[h] += 1.0
-                order_failed[order] |= customer_facing[h]
+                if customer_facing[h]:
+                    order_failed[order] = True
             if draws[order, h] < p_sender[h]:
                 sender_failures[h] += 1.0
     return failures, sender_failures, order_failed

@@ -114,7 +114,14 @@ def _segments_of_active(status, segment, active_before, ranks):  # pragma: no co
     """The segment of the ranks[j]-th active customer, for each j: found in its block of BLOCK customers."""
     met = np.empty(ranks.size, segment.dtype)
     for j in range(ranks.size):
-        block = np.searchsorted(active_before, ranks[j], side="right") - 1  # the block holding it
+        low, high = 0, active_before.size  # the block holding it: the last with active_before <= rank
+        while low < high:  # (np.searchsorted, side="right"; by hand, it compiles in a fifth of the time)
+            middle = (low + high) // 2
+            if active_before[middle] <= ranks[j]:
+                low = middle + 1
+            else:
+                high = middle
+        block = low - 1
         seen = active_before[block]
         for i in range(block * BLOCK, status.size):
             seen += status[i] == ACTIVE

@@ -117,7 +117,9 @@ def _observations(meets, good, attempts, sender_failures, worked_draws, receiver
                 positive[receivers[h], senders[h]] += 1.0
             else:
                 negative[receivers[h], senders[h]] += 1.0
-    n_shown = np.count_nonzero(shown)  # sales observes marketing's trust-building behaviours
+    n_shown = 0  # sales observes marketing's trust-building behaviours
+    for behaviour_shown in shown:
+        n_shown += behaviour_shown
     positive[sales, marketing] += n_shown
     negative[sales, marketing] += shown.size - n_shown
     return positive, negative, bad_meetings

@@ -347,7 +347,6 @@ class OutputCollector(mesa.DataCollector):
         return None
 
 
-
 def _latest_output(name: str, model: OrgModel) -> float:
     """A DataCollector model reporter: this week's value of one declared output."""
     return model.records[-1][name]
